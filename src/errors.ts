@@ -1,0 +1,88 @@
+/**
+ * The one table of orderlake error codes. Every error the pipeline raises or records (dead letters
+ * included) carries one of these codes; retry decisions come from `retriable`, never from parsing
+ * messages.
+ */
+export const ERROR_CODES = {
+  /** A configuration value (environment or CLI flag) is missing or invalid. Fatal at startup. */
+  OL_ERR_CONFIG_INVALID: { retriable: false, summary: 'configuration is invalid' },
+  /** A pipeline YAML file does not match the pipeline schema. Fatal at startup. */
+  OL_ERR_PIPELINE_INVALID: { retriable: false, summary: 'pipeline file is invalid' },
+  /** An Avro schema file in schemas/ cannot be parsed. Fatal at startup. */
+  OL_ERR_SCHEMA_INVALID: { retriable: false, summary: 'Avro schema file is invalid' },
+  /** A message is shorter than the 5-byte Confluent header or cannot be read at all. Dead letter. */
+  OL_ERR_CODEC_TRUNCATED: { retriable: false, summary: 'message too short for the Confluent wire format' },
+  /** Byte 0 of a Confluent-framed message is not 0. Dead letter. */
+  OL_ERR_CODEC_BAD_MAGIC: { retriable: false, summary: 'wrong magic byte' },
+  /** The schema registry does not know the writer schema id. Dead letter. */
+  OL_ERR_CODEC_UNKNOWN_SCHEMA_ID: { retriable: false, summary: 'unknown writer schema id' },
+  /** The schema registry could not be reached or answered 5xx. Retried with backoff. */
+  OL_ERR_REGISTRY_UNAVAILABLE: { retriable: true, summary: 'schema registry unavailable' },
+  /** The writer schema cannot be resolved against the pipeline's reader schema. Dead letter. */
+  OL_ERR_CODEC_RESOLUTION: { retriable: false, summary: 'writer schema incompatible with reader schema' },
+  /** The Avro body does not decode with the writer schema (bad bytes, trailing bytes). Dead letter. */
+  OL_ERR_CODEC_DECODE: { retriable: false, summary: 'Avro body does not decode' },
+  /** A replay value cannot be encoded with the writer schema it names. Dead letter. */
+  OL_ERR_CODEC_ENCODE: { retriable: false, summary: 'value does not match its writer schema' },
+  /** A decimal is not canonical at the schema's scale. Dead letter. */
+  OL_ERR_NORMALIZE_DECIMAL: { retriable: false, summary: 'decimal not canonical at the schema scale' },
+  /** A timestamp is malformed (ZonedTimestamp string, micro or milli timestamp). Dead letter. */
+  OL_ERR_NORMALIZE_TIMESTAMP: { retriable: false, summary: 'malformed timestamp' },
+  /** A mapped field is missing, of the wrong type, or has a value the mapping table lacks. Dead letter. */
+  OL_ERR_NORMALIZE_MAPPING: { retriable: false, summary: 'mapping failed' },
+  /** A tombstone (null value) arrived on a topic whose pipeline does not allow tombstones. Dead letter. */
+  OL_ERR_NORMALIZE_TOMBSTONE: { retriable: false, summary: 'tombstone not allowed on this topic' },
+  /** A message arrived on a topic that no pipeline reads. Dead letter. */
+  OL_ERR_NO_PIPELINE: { retriable: false, summary: 'no pipeline for topic' },
+  /** A replay file line is not valid JSON or not an event object. Dead letter. */
+  OL_ERR_REPLAY_LINE: { retriable: false, summary: 'replay line is malformed' },
+  /** ClickHouse refused or failed a statement. Retried with backoff when the failure is transient. */
+  OL_ERR_CLICKHOUSE: { retriable: true, summary: 'ClickHouse statement failed' },
+  /** A schema migration failed. Fatal at startup. */
+  OL_ERR_MIGRATION: { retriable: false, summary: 'schema migration failed' },
+  /** Kafka produce/consume/commit failed. Retried with backoff. */
+  OL_ERR_KAFKA: { retriable: true, summary: 'Kafka operation failed' },
+  /** The optional node-rdkafka client was selected but is not installed. Fatal at startup. */
+  OL_ERR_RDKAFKA_MISSING: { retriable: false, summary: 'node-rdkafka is not installed' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where an input came from, attached to errors and dead letters. */
+export interface InputContext {
+  topic?: string;
+  partition?: number;
+  offset?: string;
+  /** 1-based line number in a replay file. */
+  line?: number;
+  file?: string;
+}
+
+export class OrderlakeError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly context: InputContext & Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; context?: InputContext & Record<string, unknown>; retriable?: boolean } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OrderlakeError';
+    this.code = code;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
+    this.context = options.context ?? {};
+  }
+}
+
+export function isOrderlakeError(err: unknown): err is OrderlakeError {
+  return err instanceof OrderlakeError;
+}
+
+/** Wraps anything thrown into an OrderlakeError with `code`, keeping the original as `cause`. */
+export function toOrderlakeError(err: unknown, code: ErrorCode, context?: InputContext): OrderlakeError {
+  if (err instanceof OrderlakeError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new OrderlakeError(code, message, { cause: err, context });
+}
