@@ -42,8 +42,16 @@ export const ERROR_CODES = {
   OL_ERR_MIGRATION: { retriable: false, summary: 'schema migration failed' },
   /** Kafka produce/consume/commit failed. Retried with backoff. */
   OL_ERR_KAFKA: { retriable: true, summary: 'Kafka operation failed' },
+  /** The shipment linker's waiting area is full: the oldest waiting tracking event is dead-lettered, not dropped. */
+  OL_ERR_LINK_OVERFLOW: { retriable: false, summary: 'too many tracking events waiting for their order' },
   /** The optional node-rdkafka client was selected but is not installed. Fatal at startup. */
   OL_ERR_RDKAFKA_MISSING: { retriable: false, summary: 'node-rdkafka is not installed' },
+  /**
+   * The schema registry refused a request for a reason other than a missing id (bad credentials,
+   * a schema it finds invalid or incompatible with the subject). Retrying cannot help: fatal for
+   * that input (a dead letter for a replay value), or at startup.
+   */
+  OL_ERR_REGISTRY_REJECTED: { retriable: false, summary: 'schema registry rejected the request' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -81,7 +89,7 @@ export function isOrderlakeError(err: unknown): err is OrderlakeError {
 }
 
 /** Wraps anything thrown into an OrderlakeError with `code`, keeping the original as `cause`. */
-export function toOrderlakeError(err: unknown, code: ErrorCode, context?: InputContext): OrderlakeError {
+export function toOrderlakeError(err: unknown, code: ErrorCode, context?: InputContext & Record<string, unknown>): OrderlakeError {
   if (err instanceof OrderlakeError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new OrderlakeError(code, message, { cause: err, context });

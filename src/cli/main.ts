@@ -1,0 +1,199 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type Config } from '../config.js';
+import { isOrderlakeError } from '../errors.js';
+import { runReplay } from './replay-command.js';
+import { runStart } from './start-command.js';
+import { runSimulate } from './simulate-command.js';
+import { runLint } from './lint-command.js';
+
+const USAGE = `orderlake — real-time unified order data lake
+
+Usage: orderlake <command> [options]
+
+Commands:
+  start              run the pipeline (embedded: simulator + chDB; Kafka when KAFKA_BROKERS is set)
+  replay FILE        feed a recorded JSON Lines file through the pipeline
+  simulate           generate reference CRM/WMS/TMS traffic (into Kafka, or to a replay file)
+  lint [DIR]         check every pipeline file against the pipeline schema
+
+Run 'orderlake <command> --help' for a command's options.
+Configuration comes from environment variables: see README.md ("Configuration").`;
+
+const HELP: Record<string, string> = {
+  start: `Usage: orderlake start
+
+Runs the pipeline and the HTTP/WebSocket API.
+  Embedded (default): the built-in simulator feeds the pipeline in-process; ClickHouse is chDB in
+  ORDERLAKE_DATA_DIR/lake. Rate, orders and seed: ORDERLAKE_SIM_RATE, ORDERLAKE_SIM_ORDERS, ORDERLAKE_SIM_SEED.
+  Kafka (KAFKA_BROKERS set): ingest, link and merge workers in consumer groups KAFKA_GROUP_ID.*.
+Stop with Ctrl-C: buffered rows are flushed and offsets committed before exit.`,
+  replay: `Usage: orderlake replay FILE [--out golden.jsonl] [--database NAME] [--data-dir DIR] [--batch N]
+
+Feeds a replay file (JSON Lines: {topic, key, schema, value[, partition, offset, timestamp]}) through
+encode → decode → normalize → link → merge → ClickHouse, from an empty state, and prints a summary.
+  --out FILE       write the golden views, one per line, sorted by order_id
+  --database NAME  ClickHouse database for the replay (default: orderlake_replay); it is DROPPED and
+                   recreated at the start of every replay
+  --data-dir DIR   chDB data directory (default: ORDERLAKE_DATA_DIR/replay; ignored with CLICKHOUSE_URL)
+  --batch N        messages per micro-batch (default 2000)
+  --quiet          no progress lines`,
+  simulate: `Usage: orderlake simulate [--orders N] [--rate R] [--seed S] [--out FILE]
+
+Generates realistic traffic of the reference CRM/WMS/TMS systems: out-of-order delivery, duplicates,
+split shipments, address changes, cancellations, returns, exchanges, late deliveries, tracking
+events before the WMS shipment, WMS schema v1 and v2 side by side.
+  With KAFKA_BROKERS set: produces Avro (Confluent wire format) to the source topics.
+  Otherwise: writes a replay file (JSON Lines) to --out, or to stdout.
+  --orders N   orders to simulate (default 1000)
+  --rate R     events per second, 0 = as fast as possible (default 0)
+  --seed S     random seed (default 42)
+  --shuffle    none | window | full (default window)
+  --duplicates RATE  share of re-delivered events (default 0.1)`,
+  lint: `Usage: orderlake lint [DIR]
+
+Validates every pipeline file in DIR (default: ORDERLAKE_PIPELINES_DIR) and prints each problem
+with the file, the path inside it and what was expected. Exit code 1 when any file is invalid.`,
+};
+
+/** CLI logs go to stderr so that stdout carries only results (summaries, views, replay lines). */
+function cliLogger(config: Config): Logger {
+  return pino({ level: config.LOG_LEVEL, name: 'orderlake' }, pino.destination(2));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  if (!(command in HELP)) {
+    console.error(`orderlake: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP[command]);
+    return 0;
+  }
+  const config = loadConfig();
+  const logger = cliLogger(config);
+  switch (command) {
+    case 'start':
+      parseArgs({ args: rest, options: {}, allowPositionals: false });
+      return runStart(config, logger);
+    case 'lint': {
+      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true });
+      return runLint(positionals[0] ? path.resolve(positionals[0]) : config.paths.pipelines);
+    }
+    case 'replay': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          out: { type: 'string' },
+          database: { type: 'string', default: 'orderlake_replay' },
+          'data-dir': { type: 'string' },
+          batch: { type: 'string', default: '2000' },
+          quiet: { type: 'boolean', default: false },
+        },
+      });
+      const file = positionals[0];
+      if (!file || positionals.length > 1) {
+        console.error(`orderlake replay: expected exactly one FILE\n\n${HELP.replay}`);
+        return 2;
+      }
+      const batchSize = Number(values.batch);
+      if (!Number.isInteger(batchSize) || batchSize < 1) {
+        console.error('orderlake replay: --batch must be a positive integer');
+        return 2;
+      }
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(values.database)) {
+        console.error('orderlake replay: --database must be a plain identifier');
+        return 2;
+      }
+      const summary = await runReplay(config, logger, {
+        file: path.resolve(file),
+        ...(values.out ? { out: values.out } : {}),
+        database: values.database,
+        dataPath: values['data-dir'] ? path.resolve(values['data-dir']) : path.join(config.paths.data, 'replay'),
+        batchSize,
+        progress: values.quiet ? () => {} : (line) => process.stderr.write(line + '\n'),
+      });
+      console.log(
+        [
+          `replayed ${summary.file}`,
+          `  lines read        ${summary.linesRead}`,
+          `  events            ${summary.events}`,
+          `  applied           ${summary.applied}`,
+          `  duplicates        ${summary.duplicates}`,
+          `  tombstones        ${summary.tombstones}`,
+          `  dead letters      ${summary.deadLetters}`,
+          `  orders            ${summary.orders} (${summary.deletedOrders} deleted, no view)`,
+          `  waiting tracking  ${summary.pendingShipmentEvents} events with no order link yet`,
+          `  time              ${summary.seconds} s (${summary.eventsPerSecond} events/s)`,
+          values.out ? `  golden views      ${path.resolve(values.out)}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+      return 0;
+    }
+    case 'simulate': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          orders: { type: 'string', default: '1000' },
+          rate: { type: 'string', default: '0' },
+          seed: { type: 'string', default: '42' },
+          out: { type: 'string' },
+          shuffle: { type: 'string', default: 'window' },
+          duplicates: { type: 'string', default: '0.1' },
+        },
+      });
+      const orders = Number(values.orders);
+      const rate = Number(values.rate);
+      const seed = Number(values.seed);
+      const duplicates = Number(values.duplicates);
+      if (![orders, rate, seed].every((n) => Number.isInteger(n) && n >= 0) || !(duplicates >= 0 && duplicates < 1)) {
+        console.error('orderlake simulate: --orders, --rate, --seed must be non-negative integers; --duplicates in [0, 1)');
+        return 2;
+      }
+      if (!['none', 'window', 'full'].includes(values.shuffle)) {
+        console.error('orderlake simulate: --shuffle must be none, window or full');
+        return 2;
+      }
+      return runSimulate(config, logger, {
+        orders,
+        rate,
+        seed,
+        duplicateRate: duplicates,
+        shuffle: values.shuffle as 'none' | 'window' | 'full',
+        ...(values.out ? { out: values.out } : {}),
+      });
+    }
+  }
+  return 2;
+}
+
+/** Entry point: maps errors to a one-line message and an exit code (no stack for known errors). */
+export async function run(argv: string[]): Promise<void> {
+  try {
+    const code = await main(argv);
+    if (code !== 0) process.exitCode = code;
+  } catch (err) {
+    if (isOrderlakeError(err)) {
+      console.error(`orderlake: ${err.code}: ${err.message}`);
+    } else if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`orderlake: ${err.message}`);
+      process.exitCode = 2;
+      return;
+    } else {
+      console.error(err);
+    }
+    process.exitCode = 1;
+  }
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${path.resolve(process.argv[1])}`).href;
+if (isMain) await run(process.argv.slice(2));

@@ -1,0 +1,122 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createEmbeddedRuntime } from '../main.js';
+import { readReplayFile } from '../sources/replay-file.js';
+import { toDeadLetter } from '../pipeline/dead-letter.js';
+import type { RawMessage } from '../pipeline/raw-message.js';
+import { compareCodePoints } from '../golden/index.js';
+
+export interface ReplayOptions {
+  file: string;
+  out?: string;
+  database: string;
+  dataPath: string;
+  batchSize: number;
+  progress: (line: string) => void;
+}
+
+export interface ReplaySummary {
+  file: string;
+  linesRead: number;
+  events: number;
+  applied: number;
+  duplicates: number;
+  tombstones: number;
+  deadLetters: number;
+  orders: number;
+  deletedOrders: number;
+  pendingShipmentEvents: number;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+/**
+ * `orderlake replay FILE`: feeds a recorded file through encode → decode → normalize → link →
+ * merge → ClickHouse, starting from an empty state (a recording is self-contained), and optionally
+ * writes the golden views, one per line, sorted by order id.
+ */
+export async function runReplay(config: Config, logger: Logger, options: ReplayOptions): Promise<ReplaySummary> {
+  const started = performance.now();
+  const runtime = await createEmbeddedRuntime(config, logger, {
+    dataPath: options.dataPath,
+    database: options.database,
+    recreate: true,
+  });
+  const { pipeline, storage } = runtime;
+  let linesRead = 0;
+  let events = 0;
+  let tombstones = 0;
+  let deadLetters = 0;
+  let lastProgress = performance.now();
+  let batch: RawMessage[] = [];
+
+  const runBatch = async () => {
+    if (batch.length === 0) return;
+    const result = await pipeline.process(batch);
+    events += result.events;
+    tombstones += result.tombstones;
+    deadLetters += result.deadLetters;
+    batch = [];
+  };
+
+  try {
+    for await (const item of readReplayFile(options.file, runtime.codec.encoder)) {
+      linesRead++;
+      if (item.type === 'rejected') {
+        deadLetters++;
+        runtime.metrics.deadLetters.inc({ code: item.error.code });
+        storage.sink.writeDeadLetters([{ ...toDeadLetter(item.partial, item.error, 'source', Date.now()), value_json: item.text }]);
+        continue;
+      }
+      batch.push(item.message);
+      if (batch.length >= options.batchSize) await runBatch();
+      const t = performance.now();
+      if (t - lastProgress >= 1000) {
+        lastProgress = t;
+        const secs = (t - started) / 1000;
+        options.progress(`replay: ${linesRead} lines, ${events} events, ${deadLetters} dead letters, ${Math.round(events / secs)} events/s`);
+      }
+    }
+    await runBatch();
+    await storage.sink.flush();
+
+    const stats = runtime.store.stats();
+    const ids = [...runtime.store.orderIds()].sort(compareCodePoints);
+    let orders = 0;
+    let deletedOrders = 0;
+    const out = options.out ? createWriteStream(path.resolve(options.out), { encoding: 'utf8' }) : null;
+    for (const id of ids) {
+      const view = runtime.store.get(id);
+      if (view === null) {
+        if (runtime.store.isDeleted(id)) deletedOrders++;
+        continue;
+      }
+      orders++;
+      if (out && !out.write(JSON.stringify(view) + '\n')) await once(out, 'drain');
+    }
+    if (out) {
+      out.end();
+      await once(out, 'finish');
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      file: options.file,
+      linesRead,
+      events,
+      applied: stats.applied,
+      duplicates: stats.duplicates,
+      tombstones,
+      deadLetters,
+      orders,
+      deletedOrders,
+      pendingShipmentEvents: runtime.linker.pendingCount,
+      seconds: Math.round(seconds * 1000) / 1000,
+      eventsPerSecond: Math.round(events / seconds),
+    };
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { fileURLToPath } from 'node:url';
+import { OrderlakeError } from './errors.js';
+
+/** The orderlake package folder (holds `pipelines/` and `schemas/`), wherever it is run from. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    v === undefined
+      ? []
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+  );
+
+/**
+ * Every setting orderlake reads from the environment, validated once at startup. The README's
+ * configuration table is generated from the same names; keep them in step.
+ */
+export const envSchema = z.object({
+  /** Comma-separated Kafka bootstrap brokers. Unset: embedded mode (in-process source and queues). */
+  KAFKA_BROKERS: list,
+  /** Kafka client library: `kafkajs` (default, pure JS) or `rdkafka` (node-rdkafka, optional dependency). */
+  KAFKA_CLIENT: z.enum(['kafkajs', 'rdkafka']).default('kafkajs'),
+  /** Kafka client id, shown in broker logs and quotas. */
+  KAFKA_CLIENT_ID: z.string().default('orderlake'),
+  /** Consumer group prefix: the stages use `<prefix>.ingest`, `<prefix>.link`, `<prefix>.merge`. */
+  KAFKA_GROUP_ID: z.string().min(1).default('orderlake'),
+  /** SASL mechanism for Kafka (`plain`, `scram-sha-256`, `scram-sha-512`); unset for none. */
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: optionalString,
+  KAFKA_SASL_PASSWORD: optionalString,
+  /** `true` to connect to Kafka over TLS. */
+  KAFKA_SSL: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Prefix of orderlake's own topics (canonical events, links, dead letters). */
+  ORDERLAKE_TOPIC_PREFIX: z.string().default('orderlake.'),
+  /** Partitions of every internal topic; they must all match, since orders are owned by partition. */
+  ORDERLAKE_INTERNAL_PARTITIONS: int(1, 10_000).default(12),
+  /** Replication factor used when orderlake creates its internal topics. */
+  ORDERLAKE_INTERNAL_REPLICATION: int(1, 10).default(1),
+  /** Confluent-compatible schema registry URL. Unset: the schemas in `schemas/` with local ids. */
+  SCHEMA_REGISTRY_URL: optionalString,
+  SCHEMA_REGISTRY_USERNAME: optionalString,
+  SCHEMA_REGISTRY_PASSWORD: optionalString,
+  /** ClickHouse HTTP URL. Unset: chDB (ClickHouse's engine in-process) in ORDERLAKE_DATA_DIR. */
+  CLICKHOUSE_URL: optionalString,
+  CLICKHOUSE_USER: optionalString,
+  CLICKHOUSE_PASSWORD: optionalString,
+  /** ClickHouse database holding the lake, golden and dead-letter tables (created if missing). */
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier')
+    .default('orderlake'),
+  /** chDB data directory (embedded ClickHouse). One process per directory. */
+  ORDERLAKE_DATA_DIR: z.string().default('./data'),
+  /** Directory of pipeline YAML files. Default: `pipelines/` of the orderlake package. */
+  ORDERLAKE_PIPELINES_DIR: optionalString,
+  /** Directory of Avro schema files (`*.avsc`). Default: `schemas/` of the orderlake package. */
+  ORDERLAKE_SCHEMAS_DIR: optionalString,
+  /** Micro-batch: flush to ClickHouse when this many rows are buffered. */
+  ORDERLAKE_BATCH_ROWS: int(1, 1_000_000).default(5000),
+  /** Micro-batch: flush to ClickHouse at least this often, milliseconds. */
+  ORDERLAKE_FLUSH_INTERVAL_MS: int(1, 60_000).default(200),
+  /** Tracking events waiting for their order (no link yet) kept at most; beyond, the oldest is dead-lettered. */
+  ORDERLAKE_LINK_MAX_PENDING: int(1, 100_000_000).default(1_000_000),
+  /** A shipment waiting longer than this (ms) for its link is listed as an orphan. */
+  ORDERLAKE_ORPHAN_AFTER_MS: int(1, 30 * 24 * 3600_000).default(15 * 60_000),
+  /** HTTP/WebSocket listen address. */
+  ORDERLAKE_HTTP_HOST: z.string().default('127.0.0.1'),
+  /** HTTP/WebSocket listen port; 0 picks a free port. */
+  ORDERLAKE_HTTP_PORT: int(0, 65_535).default(8080),
+  /** Embedded simulator: events per second (0 = as fast as possible). */
+  ORDERLAKE_SIM_RATE: int(0, 10_000_000).default(200),
+  /** Embedded simulator: number of orders to simulate (0 = endless). */
+  ORDERLAKE_SIM_ORDERS: int(0, 100_000_000).default(0),
+  /** Embedded simulator: random seed (same seed, same traffic). */
+  ORDERLAKE_SIM_SEED: int(0, 2 ** 31 - 1).default(42),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type EnvConfig = z.infer<typeof envSchema>;
+
+export interface Config extends EnvConfig {
+  /** Kafka mode when brokers are configured; embedded otherwise. */
+  mode: 'kafka' | 'embedded';
+  /** Absolute paths of the directories above, resolved against the working directory. */
+  paths: { data: string; pipelines: string; schemas: string };
+  topics: { events: string; links: string; deadLetters: string };
+}
+
+/** Validates the environment once; a bad value fails fast naming the variable and what was expected. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const relevant: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message} (got ${JSON.stringify(relevant[String(issue.path[0])])})`)
+      .join('; ');
+    throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `invalid configuration: ${problems}`);
+  }
+  const c = parsed.data;
+  const prefix = c.ORDERLAKE_TOPIC_PREFIX;
+  return {
+    ...c,
+    mode: c.KAFKA_BROKERS.length > 0 ? 'kafka' : 'embedded',
+    paths: {
+      data: path.resolve(cwd, c.ORDERLAKE_DATA_DIR),
+      pipelines: c.ORDERLAKE_PIPELINES_DIR ? path.resolve(cwd, c.ORDERLAKE_PIPELINES_DIR) : path.join(PACKAGE_ROOT, 'pipelines'),
+      schemas: c.ORDERLAKE_SCHEMAS_DIR ? path.resolve(cwd, c.ORDERLAKE_SCHEMAS_DIR) : path.join(PACKAGE_ROOT, 'schemas'),
+    },
+    topics: { events: `${prefix}events`, links: `${prefix}links`, deadLetters: `${prefix}dead-letters` },
+  };
+}

@@ -1,0 +1,1 @@
+export { createChangeFeed, type ChangeFeed, type ChangeListener, type FeedChange } from './change-feed.js';

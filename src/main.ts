@@ -1,0 +1,323 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import {
+  createAvroDecoder,
+  createAvroEncoder,
+  createHttpSchemaRegistry,
+  createLocalSchemaRegistry,
+  loadSchemas,
+  type SchemaRegistry,
+  type SchemaSet,
+} from './codecs/index.js';
+import { createNormalizer, loadPipelines, type Normalizer, type Pipeline } from './normalize/index.js';
+import { createGoldenStore, createShipmentLinker, type GoldenStore, type ShipmentLinker } from './golden/index.js';
+import {
+  createClickHouseClient,
+  createClickHouseSink,
+  ensureDatabase,
+  loadOwnedState,
+  runMigrations,
+  type ClickHouseSink,
+} from './sinks/index.js';
+import { createChangeFeed, type ChangeFeed } from './feed/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createIngestor, type Ingestor } from './pipeline/ingest.js';
+import { createMergeStage, type MergeStage } from './pipeline/merge-stage.js';
+import { createEmbeddedPipeline, type EmbeddedPipeline } from './pipeline/embedded-pipeline.js';
+import { toDeadLetter } from './pipeline/dead-letter.js';
+import { OrderlakeError } from './errors.js';
+import type { CanonicalEvent } from './normalize/index.js';
+import { Partitioners } from 'kafkajs';
+import { createKafka } from './sources/kafka-client.js';
+import { ensureInternalTopics } from './sources/kafka-topics.js';
+import { createKafkaIngestWorker } from './sources/kafka-ingest-worker.js';
+import { createKafkaLinkWorker } from './sources/kafka-link-worker.js';
+import { createKafkaMergeWorker } from './sources/kafka-merge-worker.js';
+
+/**
+ * The composition root: the only place (with the CLI) that creates Kafka, ClickHouse and HTTP
+ * clients. Every stage below is a factory that takes what it needs.
+ */
+
+export interface Codec {
+  schemas: SchemaSet;
+  registry: SchemaRegistry;
+  pipelines: Pipeline[];
+  normalizer: Normalizer;
+  decoder: ReturnType<typeof createAvroDecoder>;
+  encoder: ReturnType<typeof createAvroEncoder>;
+}
+
+/** Loads and validates schemas and pipelines (fails fast on a bad file) and builds the codec. */
+export async function createCodec(config: Config, logger: Logger): Promise<Codec> {
+  const schemas = await loadSchemas(config.paths.schemas);
+  const pipelines = await loadPipelines(config.paths.pipelines, { schemas });
+  const normalizer = createNormalizer(pipelines);
+  const registry = config.SCHEMA_REGISTRY_URL
+    ? createHttpSchemaRegistry({
+        url: config.SCHEMA_REGISTRY_URL,
+        ...(config.SCHEMA_REGISTRY_USERNAME ? { username: config.SCHEMA_REGISTRY_USERNAME } : {}),
+        ...(config.SCHEMA_REGISTRY_PASSWORD ? { password: config.SCHEMA_REGISTRY_PASSWORD } : {}),
+        logger,
+      })
+    : createLocalSchemaRegistry(schemas);
+  const readers: Record<string, string> = {};
+  for (const p of pipelines) readers[p.topic] = p.readerSchema;
+  const decoder = createAvroDecoder({ registry, readers, schemas });
+  const encoder = createAvroEncoder({ registry, schemas });
+  logger.info(
+    { pipelines: pipelines.map((p) => p.name), schemas: config.paths.schemas, registry: config.SCHEMA_REGISTRY_URL ?? 'local (schemas/)' },
+    'pipelines and schemas loaded',
+  );
+  return { schemas, registry, pipelines, normalizer, decoder, encoder };
+}
+
+export interface Storage {
+  client: ClickHouseClient;
+  database: string;
+  sink: ClickHouseSink;
+  close(): Promise<void>;
+}
+
+/** Connects to ClickHouse (remote URL or chDB in `dataPath`), migrates, and builds the sink. */
+export async function createStorage(
+  config: Config,
+  logger: Logger,
+  options: { dataPath: string; database: string; recreate?: boolean; metrics?: Metrics },
+): Promise<Storage> {
+  const client = createClickHouseClient({
+    ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
+    ...(config.CLICKHOUSE_USER ? { username: config.CLICKHOUSE_USER } : {}),
+    ...(config.CLICKHOUSE_PASSWORD ? { password: config.CLICKHOUSE_PASSWORD } : {}),
+    database: options.database,
+    dataPath: options.dataPath,
+  });
+  if (options.recreate) await client.command({ query: `DROP DATABASE IF EXISTS ${options.database}` });
+  await ensureDatabase(client, options.database);
+  await runMigrations({ client, database: options.database, logger });
+  const metrics = options.metrics;
+  const sink = createClickHouseSink({
+    client,
+    logger,
+    database: options.database,
+    batchRows: config.ORDERLAKE_BATCH_ROWS,
+    flushIntervalMs: config.ORDERLAKE_FLUSH_INTERVAL_MS,
+    now: Date.now,
+    ...(metrics
+      ? {
+          onFlush: ({ table, rows, ms }: { table: string; rows: number; ms: number }) => {
+            metrics.flushRows.observe({ table }, rows);
+            metrics.flushSeconds.observe({ table }, ms / 1000);
+          },
+        }
+      : {}),
+  });
+  logger.info(
+    { clickhouse: config.CLICKHOUSE_URL ?? `chDB at ${options.dataPath}`, database: options.database },
+    'ClickHouse ready',
+  );
+  return {
+    client,
+    database: options.database,
+    sink,
+    async close() {
+      await sink.close();
+      await client.close();
+    },
+  };
+}
+
+export interface EmbeddedRuntime {
+  codec: Codec;
+  storage: Storage;
+  store: GoldenStore;
+  linker: ShipmentLinker;
+  feed: ChangeFeed;
+  metrics: Metrics;
+  ingestor: Ingestor;
+  merge: MergeStage;
+  pipeline: EmbeddedPipeline;
+  close(): Promise<void>;
+}
+
+/**
+ * One process running every stage (embedded mode and replay). With `rebuild`, the golden state of
+ * every order already in ClickHouse is restored first, exactly as a Kafka worker does when it
+ * takes partitions over.
+ */
+export async function createEmbeddedRuntime(
+  config: Config,
+  logger: Logger,
+  options: { dataPath: string; database: string; recreate?: boolean; rebuild?: boolean; defaultMetrics?: boolean },
+): Promise<EmbeddedRuntime> {
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
+  const codec = await createCodec(config, logger);
+  const storage = await createStorage(config, logger, { ...options, metrics });
+  const now = Date.now;
+  const store = createGoldenStore({ now });
+  const linker = createShipmentLinker({
+    maxPending: config.ORDERLAKE_LINK_MAX_PENDING,
+    onOverflow: (input) => {
+      const error = new OrderlakeError('OL_ERR_LINK_OVERFLOW', `waiting area full (${config.ORDERLAKE_LINK_MAX_PENDING}); oldest tracking event evicted`);
+      const value = input.type === 'tms' ? JSON.stringify(input.event) : JSON.stringify(input);
+      storage.sink.writeDeadLetters([{ ...toDeadLetter({ topic: 'tms.tracking.events' }, error, 'link', now()), value_json: value }]);
+    },
+  });
+  if (options.rebuild) await rebuildState(storage, store, [0], logger);
+  const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
+  const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
+  const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now });
+  const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
+  return {
+    codec,
+    storage,
+    store,
+    linker,
+    feed,
+    metrics,
+    ingestor,
+    merge,
+    pipeline,
+    close: () => storage.close(),
+  };
+}
+
+/**
+ * Restores the in-memory golden state of the orders owned by `partitions` from ClickHouse, without
+ * raising versions. Returns the restored orders with their owning partition.
+ */
+export async function rebuildState(
+  storage: Storage,
+  store: GoldenStore,
+  partitions: number[],
+  logger: Logger,
+): Promise<Array<{ orderId: string; partition: number }>> {
+  const started = performance.now();
+  const restored: Array<{ orderId: string; partition: number }> = [];
+  let events = 0;
+  for (const partition of partitions) {
+    for (const owned of await loadOwnedState({ client: storage.client, database: storage.database, partitions: [partition] })) {
+      store.restore(owned.orderId, owned.events as CanonicalEvent[], owned.version, owned.updatedAt);
+      restored.push({ orderId: owned.orderId, partition });
+      events += owned.events.length;
+    }
+  }
+  logger.info({ partitions, orders: restored.length, events, ms: Math.round(performance.now() - started) }, 'golden state rebuilt from ClickHouse');
+  return restored;
+}
+
+export interface KafkaRuntime {
+  codec: Codec;
+  storage: Storage;
+  store: GoldenStore;
+  feed: ChangeFeed;
+  metrics: Metrics;
+  /** Kafka assigned, ClickHouse reachable, owned state rebuilt. */
+  readiness(): Promise<{ ready: boolean; checks: Record<string, boolean | string> }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A Kafka worker: the ingest, link and merge stages as three consumer groups in one process.
+ * Several such processes share the load; together they give the golden table one process gives.
+ */
+export async function startKafkaRuntime(
+  config: Config,
+  logger: Logger,
+  options: { dataPath: string; database: string },
+): Promise<KafkaRuntime> {
+  const metrics = createMetrics({ defaultMetrics: true });
+  const codec = await createCodec(config, logger);
+  const storage = await createStorage(config, logger, { ...options, metrics });
+  const now = Date.now;
+  const kafka = createKafka(config, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureInternalTopics(admin, logger, config.topics, config.ORDERLAKE_INTERNAL_PARTITIONS, config.ORDERLAKE_INTERNAL_REPLICATION);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  const store = createGoldenStore({ now });
+  const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
+  const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
+  const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now });
+  const linker = createShipmentLinker({
+    maxPending: config.ORDERLAKE_LINK_MAX_PENDING,
+    onOverflow: (input) => {
+      const error = new OrderlakeError('OL_ERR_LINK_OVERFLOW', `waiting area full (${config.ORDERLAKE_LINK_MAX_PENDING}); oldest tracking event evicted`);
+      storage.sink.writeDeadLetters([{ ...toDeadLetter({ topic: config.topics.links }, error, 'link', now()), value_json: JSON.stringify(input) }]);
+    },
+  });
+  const group = config.KAFKA_GROUP_ID;
+  const workers = {
+    ingest: createKafkaIngestWorker({
+      kafka,
+      producer,
+      logger: logger.child({ stage: 'ingest' }),
+      ingestor,
+      groupId: `${group}.ingest`,
+      sourceTopics: codec.pipelines.map((p) => p.topic),
+      topics: config.topics,
+      storeDeadLetters: async (rows) => {
+        storage.sink.writeDeadLetters(rows);
+        await storage.sink.flush();
+      },
+      now,
+    }),
+    link: createKafkaLinkWorker({
+      kafka,
+      producer,
+      logger: logger.child({ stage: 'link' }),
+      linker,
+      groupId: `${group}.link`,
+      topics: config.topics,
+      onPending: (n) => metrics.pendingShipmentEvents.set(n),
+    }),
+    merge: createKafkaMergeWorker({
+      kafka,
+      logger: logger.child({ stage: 'merge' }),
+      store,
+      merge,
+      groupId: `${group}.merge`,
+      topic: config.topics.events,
+      rebuild: (partitions) => rebuildState(storage, store, partitions, logger),
+      flush: () => storage.sink.flush(),
+    }),
+  };
+  // Merge first: it must be rebuilding its partitions before the stages upstream feed it.
+  await workers.merge.start();
+  await workers.link.start();
+  await workers.ingest.start();
+  logger.info({ brokers: config.KAFKA_BROKERS, group, topics: config.topics }, 'Kafka workers started');
+
+  return {
+    codec,
+    storage,
+    store,
+    feed,
+    metrics,
+    async readiness() {
+      let clickhouse: boolean | string = true;
+      try {
+        await storage.client.ping();
+      } catch (err) {
+        clickhouse = String(err);
+      }
+      const checks = {
+        kafka_assigned: Object.values(workers.ingest.assignment()).some((p) => p.length > 0) || workers.merge.ready(),
+        clickhouse: clickhouse === true,
+        state_rebuilt: workers.merge.ready(),
+      };
+      return { ready: Object.values(checks).every((v) => v === true), checks };
+    },
+    async close() {
+      await workers.ingest.stop();
+      await workers.link.stop();
+      await workers.merge.stop();
+      await producer.disconnect();
+      await admin.disconnect();
+      await storage.close();
+    },
+  };
+}

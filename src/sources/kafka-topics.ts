@@ -1,0 +1,33 @@
+import type { Admin } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/**
+ * Creates orderlake's internal topics when missing. Every internal topic has the same partition
+ * count, since an order's owner is the partition its id hashes to.
+ */
+export async function ensureInternalTopics(
+  admin: Admin,
+  logger: Logger,
+  topics: { events: string; links: string; deadLetters: string },
+  partitions: number,
+  replicationFactor: number,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = [topics.events, topics.links, topics.deadLetters].filter((t) => !existing.has(t));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+    });
+    logger.info({ topics: missing, partitions }, 'internal topics created');
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: [topics.events, topics.links] });
+  for (const t of metadata.topics) {
+    if (t.partitions.length !== partitions) {
+      logger.warn(
+        { topic: t.name, partitions: t.partitions.length, configured: partitions },
+        'internal topic partition count differs from ORDERLAKE_INTERNAL_PARTITIONS; ownership follows the topic',
+      );
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/** The newest golden view of every live order in ClickHouse (FINAL: ReplacingMergeTree collapsed). */
+export async function readGoldenTable(client: ClickHouseClient, database: string): Promise<Map<string, Record<string, unknown>>> {
+  const rs = await client.query({
+    query: `SELECT order_id, view FROM ${database}.golden_orders FINAL WHERE is_deleted = 0 ORDER BY order_id`,
+    format: 'JSONEachRow',
+  });
+  const rows = (await rs.json()) as Array<{ order_id: string; view: string }>;
+  return new Map(rows.map((r) => [r.order_id, JSON.parse(r.view) as Record<string, unknown>]));
+}
+
+/** Dead letters with their (base64) keys decoded. */
+export async function readDeadLetters(client: ClickHouseClient, database: string): Promise<Array<{ key: string; code: string; topic: string; stage: string }>> {
+  const rs = await client.query({ query: `SELECT key, code, topic, stage FROM ${database}.dead_letters`, format: 'JSONEachRow' });
+  const rows = (await rs.json()) as Array<{ key: string; code: string; topic: string; stage: string }>;
+  return rows.map((r) => ({ ...r, key: Buffer.from(r.key, 'base64').toString('utf8') }));
+}
+
+/** Lake rows after collapsing re-deliveries, and how many distinct event identities they hold. */
+export async function lakeCounts(client: ClickHouseClient, database: string): Promise<{ rows: number; distinct: number }> {
+  const rs = await client.query({
+    query: `SELECT count() AS rows, uniqExact(order_id, event_uid) AS distinct FROM ${database}.lake_events FINAL WHERE order_id != ''`,
+    format: 'JSONEachRow',
+  });
+  const [row] = (await rs.json()) as Array<{ rows: string | number; distinct: string | number }>;
+  return { rows: Number(row!.rows), distinct: Number(row!.distinct) };
+}
