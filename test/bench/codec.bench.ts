@@ -1,0 +1,157 @@
+/**
+ * Codec benchmark: decoding Confluent-framed WMS/TMS/CRM messages through createAvroDecoder
+ * (hot path `decodeKnown`, and the async `decode`) against the baseline of raw avsc
+ * `type.fromBuffer` of the same Avro bodies with their writer types (no frame, no resolution).
+ * Run: `npx tsx test/bench/codec.bench.ts [N]`; writes test/bench/results/codec.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import type { Type } from 'avsc';
+import {
+  CONFLUENT_HEADER_SIZE,
+  createAvroDecoder,
+  createAvroEncoder,
+  createLocalSchemaRegistry,
+  loadSchemas,
+  readSchemaId,
+} from '../../src/codecs/index.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FIXTURE = path.join(ROOT, 'test/fixtures/contract/hundred-twenty-orders-shuffled.jsonl');
+const RESULTS = path.join(ROOT, 'test/bench/results/codec.json');
+
+const READERS: Record<string, string> = {
+  'crm.public.orders': 'crm.public.orders',
+  'crm.public.order_lines': 'crm.public.order_lines',
+  'crm.public.after_sales': 'crm.public.after_sales',
+  'wms.fulfillment.events': 'wms.fulfillment.v2',
+  'tms.tracking.events': 'tms.tracking',
+};
+
+interface Timing {
+  ms: number;
+  eventsPerSec: number;
+}
+
+export interface CodecBenchResult {
+  bench: 'codec';
+  n: number;
+  node: string;
+  when: string;
+  mix: Record<string, number>;
+  baseline: Timing;
+  decodeKnown: Timing;
+  decodeAsync: Timing;
+  /** decodeKnown throughput / baseline throughput. */
+  ratioKnown: number;
+  /** decode (async) throughput / baseline throughput. */
+  ratioAsync: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+function timing(n: number, samples: number[]): Timing {
+  const ms = median(samples);
+  return { ms: Math.round(ms * 10) / 10, eventsPerSec: Math.round((n / ms) * 1000) };
+}
+
+/**
+ * Runs the contenders in interleaved rounds (A B C, A B C, ...) and keeps each one's median, so
+ * that drift on a shared machine (other processes, GC of earlier rounds) hits all of them alike.
+ */
+async function interleaved(rounds: number, runs: Array<() => unknown>): Promise<number[][]> {
+  const samples = runs.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, run] of runs.entries()) {
+      const start = performance.now();
+      await run();
+      samples[index]!.push(performance.now() - start);
+    }
+  }
+  return samples;
+}
+
+export async function runCodecBench(n = 200_000, rounds = 7): Promise<CodecBenchResult> {
+  const schemas = await loadSchemas(path.join(ROOT, 'schemas'));
+  const registry = createLocalSchemaRegistry(schemas);
+  const encoder = createAvroEncoder({ registry, schemas });
+  const decoder = createAvroDecoder({ registry, schemas, readers: READERS });
+
+  const distinct: Array<{ topic: string; writer: Type; framed: Buffer; body: Buffer }> = [];
+  for (const text of readFileSync(FIXTURE, 'utf8').split('\n')) {
+    if (text.trim() === '') continue;
+    const line = JSON.parse(text) as { topic: string; schema: string; value: unknown };
+    if (line.value === null) continue;
+    const framed = await encoder.encode(line.topic, line.schema, line.value);
+    distinct.push({ topic: line.topic, writer: schemas.get(line.schema).type, framed, body: framed.subarray(CONFLUENT_HEADER_SIZE) });
+  }
+
+  const topics: string[] = new Array(n);
+  const framed: Buffer[] = new Array(n);
+  const bodies: Buffer[] = new Array(n);
+  const writers: Type[] = new Array(n);
+  const mix: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const message = distinct[i % distinct.length]!;
+    topics[i] = message.topic;
+    framed[i] = Buffer.from(message.framed);
+    bodies[i] = framed[i]!.subarray(CONFLUENT_HEADER_SIZE);
+    writers[i] = message.writer;
+    mix[message.topic] = (mix[message.topic] ?? 0) + 1;
+  }
+  for (const message of distinct) await decoder.prepare(message.topic, readSchemaId(message.framed));
+
+  let sink = 0;
+  const baselineRun = () => {
+    for (let i = 0; i < n; i++) if (writers[i]!.fromBuffer(bodies[i]!) !== undefined) sink++;
+  };
+  const knownRun = () => {
+    for (let i = 0; i < n; i++) if (decoder.decodeKnown(topics[i]!, framed[i]!) !== undefined) sink++;
+  };
+  const asyncRun = async () => {
+    for (let i = 0; i < n; i++) if ((await decoder.decode(topics[i]!, framed[i]!)) !== undefined) sink++;
+  };
+
+  // Warm-up so the JIT has compiled every path before anything is measured.
+  baselineRun();
+  knownRun();
+  await asyncRun();
+
+  const [baselineMs, knownMs, asyncMs] = await interleaved(rounds, [baselineRun, knownRun, asyncRun]);
+  const baseline = timing(n, baselineMs!);
+  const decodeKnown = timing(n, knownMs!);
+  const decodeAsync = timing(n, asyncMs!);
+  if (sink === 0) throw new Error('nothing decoded');
+
+  return {
+    bench: 'codec',
+    n,
+    node: process.version,
+    when: new Date().toISOString(),
+    mix,
+    baseline,
+    decodeKnown,
+    decodeAsync,
+    ratioKnown: Math.round((decodeKnown.eventsPerSec / baseline.eventsPerSec) * 1000) / 1000,
+    ratioAsync: Math.round((decodeAsync.eventsPerSec / baseline.eventsPerSec) * 1000) / 1000,
+  };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const n = Number(process.argv[2] ?? 200_000);
+  const result = await runCodecBench(n);
+  mkdirSync(path.dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+  const line = (label: string, t: Timing) => `${label.padEnd(34)} ${String(t.eventsPerSec).padStart(10)} events/s  (${t.ms} ms)`;
+  console.log(`codec bench, N=${n} (${Object.entries(result.mix).map(([t, c]) => `${t}: ${c}`).join(', ')})`);
+  console.log(line('raw avsc type.fromBuffer (baseline)', result.baseline));
+  console.log(line('createAvroDecoder.decodeKnown', result.decodeKnown));
+  console.log(line('createAvroDecoder.decode (async)', result.decodeAsync));
+  console.log(`ratio decodeKnown/baseline ${result.ratioKnown}, decode/baseline ${result.ratioAsync}`);
+  console.log(`written to ${path.relative(ROOT, RESULTS)}`);
+}
