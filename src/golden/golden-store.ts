@@ -1,0 +1,151 @@
+import type { CanonicalEvent } from '../normalize/canonical-event.js';
+import { deriveView } from './derive-view.js';
+import { GOLDEN_BODY_FIELDS, type GoldenView, type GoldenViewBody } from './golden-view.js';
+import { isoTimestamp } from './iso-timestamp.js';
+import { jsonEqual } from './json-equal.js';
+import { applyEvent, createOrderState, type OrderState } from './order-state.js';
+
+/** One order whose view changed in a batch: what the sink writes and the change feed pushes. */
+export interface ViewChange {
+  orderId: string;
+  /** null when the order was deleted by this change */
+  view: GoldenView | null;
+  previous: GoldenView | null;
+  version: number;
+  /**
+   * Top-level body field names whose value changed (every body field for a first view and for a
+   * delete); `version` and `updated_at` change every time and are not listed.
+   */
+  changedFields: string[];
+}
+
+/** The in-memory golden state of the orders one worker owns. */
+export interface GoldenStore {
+  /**
+   * Applies a batch of events routed to orders, derives each touched order's view once, and returns
+   * one ViewChange per order whose view changed (version +1 each), in first-touch order.
+   * Duplicates change nothing.
+   */
+  applyBatch(items: ReadonlyArray<{ orderId: string; event: CanonicalEvent }>): ViewChange[];
+  /** null: unknown or deleted */
+  get(orderId: string): GoldenView | null;
+  isDeleted(orderId: string): boolean;
+  /**
+   * Rebuilds an order from stored events (e.g. from ClickHouse after a partition is taken over)
+   * without raising its version: the view gets the `version` and `updatedAt` (epoch ms) given.
+   */
+  restore(orderId: string, events: Iterable<CanonicalEvent>, version: number, updatedAt: number): void;
+  /** Forgets the order, tombstone included (its partition was revoked). */
+  evict(orderId: string): void;
+  /** Every order held in memory, deleted ones (tombstones, `get` → null) included. */
+  orderIds(): IterableIterator<string>;
+  /** Number of orders held in memory, tombstones included. */
+  readonly size: number;
+  /** Counters since the store was created, for replay summaries and metrics. */
+  stats(): GoldenStoreStats;
+}
+
+/** What {@link GoldenStore.applyBatch} did with the events it was given (restores not counted). */
+export interface GoldenStoreStats {
+  /** Events recorded as new. */
+  applied: number;
+  /** Events already applied before (re-deliveries): they changed nothing. */
+  duplicates: number;
+  /** Events of orders already deleted: ignored, as a delete is final. */
+  afterDelete: number;
+  /** Orders that have a view. */
+  orders: number;
+  /** Deleted orders held as tombstones. */
+  deletedOrders: number;
+}
+
+interface Entry {
+  state: OrderState;
+  view: GoldenView | null;
+  version: number;
+}
+
+/** Creates the store; `now` is the processing clock that stamps `updated_at`. */
+export function createGoldenStore(options: { now: () => number }): GoldenStore {
+  const entries = new Map<string, Entry>();
+  let applied = 0;
+  let duplicates = 0;
+  let afterDelete = 0;
+
+  function entryFor(orderId: string): Entry {
+    let entry = entries.get(orderId);
+    if (entry === undefined) {
+      entry = { state: createOrderState(orderId), view: null, version: 0 };
+      entries.set(orderId, entry);
+    }
+    return entry;
+  }
+
+  function settle(entry: Entry, body: GoldenViewBody | null, version: number, updatedAt: number): void {
+    entry.version = version;
+    entry.view = body === null ? null : Object.assign(body, { version, updated_at: isoTimestamp(updatedAt) });
+  }
+
+  return {
+    applyBatch(items) {
+      const touched = new Map<string, Entry>();
+      for (const { orderId, event } of items) {
+        const entry = entryFor(orderId);
+        if (entry.state.deleted) afterDelete++;
+        else if (applyEvent(entry.state, event)) {
+          applied++;
+          touched.set(orderId, entry);
+        } else duplicates++;
+      }
+      if (touched.size === 0) return [];
+      const changes: ViewChange[] = [];
+      let stamp: number | undefined;
+      for (const [orderId, entry] of touched) {
+        const body = deriveView(entry.state);
+        const previous = entry.view;
+        const changedFields = changedFieldsOf(previous, body);
+        if (changedFields.length === 0) continue;
+        stamp ??= options.now();
+        settle(entry, body, entry.version + 1, stamp);
+        changes.push({ orderId, view: entry.view, previous, version: entry.version, changedFields });
+      }
+      return changes;
+    },
+    get(orderId) {
+      return entries.get(orderId)?.view ?? null;
+    },
+    isDeleted(orderId) {
+      return entries.get(orderId)?.state.deleted ?? false;
+    },
+    restore(orderId, events, version, updatedAt) {
+      const entry: Entry = { state: createOrderState(orderId), view: null, version };
+      for (const event of events) applyEvent(entry.state, event);
+      entries.set(orderId, entry);
+      settle(entry, deriveView(entry.state), version, updatedAt);
+    },
+    evict(orderId) {
+      entries.delete(orderId);
+    },
+    orderIds() {
+      return entries.keys();
+    },
+    get size() {
+      return entries.size;
+    },
+    stats() {
+      let orders = 0;
+      let deletedOrders = 0;
+      for (const entry of entries.values()) {
+        if (entry.view !== null) orders++;
+        else if (entry.state.deleted) deletedOrders++;
+      }
+      return { applied, duplicates, afterDelete, orders, deletedOrders };
+    },
+  };
+}
+
+function changedFieldsOf(previous: GoldenView | null, next: GoldenViewBody | null): string[] {
+  if (previous === null && next === null) return [];
+  if (previous === null || next === null) return [...GOLDEN_BODY_FIELDS];
+  return GOLDEN_BODY_FIELDS.filter((field) => !jsonEqual(previous[field], next[field]));
+}

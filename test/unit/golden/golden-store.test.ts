@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { createGoldenStore, GOLDEN_BODY_FIELDS } from '../../../src/golden/index.js';
+import type { CanonicalEvent } from '../../../src/normalize/canonical-event.js';
+import { crmLine, crmOrder, crmOrderDelete, iso, T0, wms } from '../../helpers/golden-events.js';
+
+function clock(start = T0) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+const item = (event: CanonicalEvent, orderId = 'SO-1') => ({ orderId, event });
+
+describe('GoldenStore', () => {
+  it('creates a first view at version 1 with every field changed, stamped with the clock', () => {
+    const c = clock();
+    const store = createGoldenStore(c);
+    const changes = store.applyBatch([item(crmOrder())]);
+    expect(changes).toHaveLength(1);
+    const [change] = changes;
+    expect(change?.version).toBe(1);
+    expect(change?.previous).toBeNull();
+    expect(change?.changedFields).toEqual([...GOLDEN_BODY_FIELDS]);
+    expect(change?.view).toMatchObject({ order_id: 'SO-1', version: 1, updated_at: iso(T0) });
+    expect(store.get('SO-1')).toEqual(change?.view);
+    expect(store.size).toBe(1);
+    expect([...store.orderIds()]).toEqual(['SO-1']);
+  });
+
+  it('raises the version once per batch per changed order and lists the changed fields', () => {
+    const c = clock();
+    const store = createGoldenStore(c);
+    store.applyBatch([item(crmOrder())]);
+    c.advance(5000);
+    const changes = store.applyBatch([
+      item(crmLine({ line_no: 1 }, { lsn: 1 })),
+      item(crmLine({ line_no: 2 }, { lsn: 2 })),
+      item(wms('RELEASED', T0, { event_id: 'w', order_id: 'SO-2' }), 'SO-2'),
+    ]);
+    expect(changes.map((ch) => [ch.orderId, ch.version])).toEqual([
+      ['SO-1', 2],
+      ['SO-2', 1],
+    ]);
+    expect(changes[0]?.changedFields).toEqual(['lines', 'sources']);
+    expect(changes[0]?.previous?.version).toBe(1);
+    expect(store.get('SO-1')?.updated_at).toBe(iso(T0 + 5000));
+    expect(store.get('SO-1')?.lines).toHaveLength(2);
+  });
+
+  it('does not change anything for duplicates', () => {
+    const store = createGoldenStore(clock());
+    const event = crmOrder();
+    store.applyBatch([item(event)]);
+    expect(store.applyBatch([item(event), item(structuredClone(event))])).toEqual([]);
+    expect(store.get('SO-1')?.version).toBe(1);
+  });
+
+  it('counts a late older image as a change of sources only', () => {
+    const store = createGoldenStore(clock());
+    const line = crmLine({ line_no: 1 }, { lsn: 5, ts_ms: T0 });
+    store.applyBatch([item(line)]);
+    const olderLine = crmLine({ line_no: 1 }, { lsn: 4, ts_ms: T0 });
+    expect(store.applyBatch([item(olderLine)]).map((c) => c.changedFields)).toEqual([['sources']]);
+  });
+
+  it('reports a delete as a change to no view, and keeps the tombstone', () => {
+    const store = createGoldenStore(clock());
+    store.applyBatch([item(crmOrder())]);
+    const changes = store.applyBatch([item(crmOrderDelete('SO-1', 9999))]);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ orderId: 'SO-1', view: null, version: 2 });
+    expect(changes[0]?.previous?.version).toBe(1);
+    expect(store.get('SO-1')).toBeNull();
+    expect(store.isDeleted('SO-1')).toBe(true);
+    expect([...store.orderIds()]).toEqual(['SO-1']);
+    expect(store.applyBatch([item(crmOrder({ row_version: 5 }, { lsn: 99999 }))])).toEqual([]);
+    expect(store.get('SO-1')).toBeNull();
+    expect(store.stats()).toEqual({ applied: 2, duplicates: 0, afterDelete: 1, orders: 0, deletedOrders: 1 });
+  });
+
+  it('counts applied events, duplicates and orders in its stats', () => {
+    const store = createGoldenStore(clock());
+    const event = crmOrder();
+    store.applyBatch([item(event), item(event), item(wms('RELEASED', T0, { event_id: 'w', order_id: 'SO-2' }), 'SO-2')]);
+    store.applyBatch([item(event)]);
+    expect(store.stats()).toEqual({ applied: 2, duplicates: 2, afterDelete: 0, orders: 2, deletedOrders: 0 });
+    expect(store.size).toBe(2);
+  });
+
+  it('never creates a view for an order whose delete came first', () => {
+    const store = createGoldenStore(clock());
+    expect(store.applyBatch([item(crmOrderDelete('SO-1', 10))])).toEqual([]);
+    expect(store.applyBatch([item(crmOrder())])).toEqual([]);
+    expect(store.isDeleted('SO-1')).toBe(true);
+  });
+
+  it('restores an order without raising its version, and continues from it', () => {
+    const c = clock();
+    const store = createGoldenStore(c);
+    store.restore('SO-1', [crmOrder(), crmLine({ line_no: 1 }, { lsn: 1 })], 7, T0 - 1000);
+    expect(store.get('SO-1')).toMatchObject({ version: 7, updated_at: iso(T0 - 1000) });
+    expect(store.get('SO-1')?.lines).toHaveLength(1);
+    expect(store.applyBatch([item(crmLine({ line_no: 1 }, { lsn: 1 }))])).toEqual([]);
+    const changes = store.applyBatch([item(crmLine({ line_no: 2 }, { lsn: 2 }))]);
+    expect(changes[0]?.version).toBe(8);
+  });
+
+  it('restores a deleted order as deleted', () => {
+    const store = createGoldenStore(clock());
+    store.restore('SO-1', [crmOrder(), crmOrderDelete('SO-1', 5000)], 3, T0);
+    expect(store.get('SO-1')).toBeNull();
+    expect(store.isDeleted('SO-1')).toBe(true);
+  });
+
+  it('forgets an evicted order', () => {
+    const store = createGoldenStore(clock());
+    store.applyBatch([item(crmOrder()), item(crmOrderDelete('SO-2', 1), 'SO-2')]);
+    store.evict('SO-1');
+    store.evict('SO-2');
+    expect(store.get('SO-1')).toBeNull();
+    expect(store.isDeleted('SO-2')).toBe(false);
+    expect(store.size).toBe(0);
+    expect(store.applyBatch([item(crmOrder())])[0]?.version).toBe(1);
+  });
+});
