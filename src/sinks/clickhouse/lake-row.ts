@@ -1,0 +1,40 @@
+import { TABLES } from './table-names.js';
+import { checkRow, type FieldCheck, millis, text, uint, unsignedDecimal } from './row-checks.js';
+import type { TableEncoding } from './table-encoding.js';
+
+/**
+ * One normalized event routed to an order, as stored in `lake_events`. Every time is epoch ms.
+ * Re-delivered events share `event_uid` and collapse in the table's ReplacingMergeTree.
+ */
+export interface LakeRow {
+  event_uid: string;
+  source: string;
+  kind: string;
+  order_id: string;
+  /** The internal partition that owns the order: what a worker reloads on takeover. */
+  owner_partition: number;
+  topic: string;
+  partition: number;
+  /** Kafka offset as a decimal string (int64), as in `SourcePosition`. */
+  offset: string;
+  /** Replay file line, 0 when the event came from Kafka or the simulator. */
+  line: number;
+  event_time: number;
+  kafka_time: number;
+  ingested_at: number;
+  /** The canonical event as JSON. */
+  payload: string;
+}
+
+const LAKE_FIELDS: Record<keyof LakeRow, FieldCheck> = {
+  event_uid: text, source: text, kind: text, order_id: text, owner_partition: uint(16), topic: text,
+  partition: uint(32), offset: unsignedDecimal, line: uint(32), event_time: millis, kafka_time: millis,
+  ingested_at: millis, payload: text,
+};
+
+export const LAKE_ENCODING: TableEncoding<LakeRow> = {
+  table: TABLES.lake,
+  columns: ['event_uid', 'source', 'kind', 'order_id', 'owner_partition', 'topic', '`partition`', '`offset`', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload'],
+  values: (r) => [r.event_uid, r.source, r.kind, r.order_id, r.owner_partition, r.topic, r.partition, r.offset, r.line, r.event_time, r.kafka_time, r.ingested_at, r.payload],
+  check: (r) => checkRow(r, LAKE_FIELDS),
+};

@@ -1,0 +1,52 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { qualifiedTable } from './identifier.js';
+import { queryJson } from './query-json.js';
+import { TABLES } from './table-names.js';
+
+/** A tracking event still waiting for its link. */
+export interface PendingShipmentEvent {
+  eventUid: string;
+  trackingNo: string;
+  linkPartition: number;
+  linkKeys: string[];
+  /** When it started waiting, epoch ms: the orphan age is measured from here. */
+  waitingSince: number;
+  /** The canonical TMS event (parsed payload). */
+  event: unknown;
+}
+
+/**
+ * The unresolved tracking events, oldest first, for the link partitions given (all when absent):
+ * what the owner of those partitions reloads to keep joining shipments after a restart.
+ */
+export async function loadPendingShipmentEvents(opts: {
+  client: ClickHouseClient;
+  database: string;
+  partitions?: readonly number[];
+}): Promise<PendingShipmentEvent[]> {
+  const filter = opts.partitions === undefined ? '' : 'AND link_partition IN {partitions:Array(UInt16)}';
+  const rows = await queryJson<{
+    event_uid: string;
+    tracking_no: string;
+    link_partition: number | string;
+    link_keys: string[];
+    waiting_since: number | string;
+    payload: string;
+  }>(
+    opts.client,
+    `SELECT event_uid, tracking_no, link_partition, link_keys,
+            toUnixTimestamp64Milli(ingested_at) AS waiting_since, payload
+     FROM ${qualifiedTable(opts.database, TABLES.pendingShipments)} FINAL
+     WHERE resolved = 0 ${filter}
+     ORDER BY ingested_at, event_uid`,
+    opts.partitions === undefined ? {} : { partitions: [...opts.partitions] },
+  );
+  return rows.map((r) => ({
+    eventUid: r.event_uid,
+    trackingNo: r.tracking_no,
+    linkPartition: Number(r.link_partition),
+    linkKeys: r.link_keys,
+    waitingSince: Number(r.waiting_since),
+    event: JSON.parse(r.payload),
+  }));
+}

@@ -1,0 +1,23 @@
+/** The ClickHouse sink stage: client, schema, micro-batched writes and the reads that rebuild state. */
+export { createClickHouseClient, ensureDatabase, type ClickHouseClient, type ClickHouseClientConfig } from './clickhouse/client.js';
+export { quoteIdentifier, qualifiedTable } from './clickhouse/identifier.js';
+export { TABLES, type TableName } from './clickhouse/table-names.js';
+export { MIGRATIONS, runMigrations, listAppliedMigrations, type Migration, type AppliedMigration } from './clickhouse/migrations.js';
+export type { TableEncoding } from './clickhouse/table-encoding.js';
+export { LAKE_ENCODING, type LakeRow } from './clickhouse/lake-row.js';
+export { GOLDEN_ENCODING, type GoldenRow } from './clickhouse/golden-row.js';
+export { DEAD_LETTER_ENCODING, type DeadLetterRow } from './clickhouse/dead-letter-row.js';
+export { PENDING_SHIPMENT_ENCODING, type PendingShipmentRow } from './clickhouse/pending-shipment-row.js';
+export { isRetriableClickHouseError, toClickHouseError } from './clickhouse/clickhouse-errors.js';
+export {
+  createClickHouseSink,
+  type ClickHouseSink,
+  type ClickHouseSinkOptions,
+  type FlushStats,
+} from './clickhouse/clickhouse-sink.js';
+export { queryJson } from './clickhouse/query-json.js';
+export { loadOwnedState, type OwnedOrderState } from './clickhouse/owned-state.js';
+export { getGoldenView, listGoldenViews, type StoredGoldenView } from './clickhouse/golden-reader.js';
+export { countDeadLetters, listDeadLetters } from './clickhouse/dead-letter-reader.js';
+export { loadPendingShipmentEvents, type PendingShipmentEvent } from './clickhouse/pending-shipment-reader.js';
+export { createLakeReader, type LakeReader } from './clickhouse/lake-reader.js';
