@@ -52,6 +52,39 @@ export const ERROR_CODES = {
    * that input (a dead letter for a replay value), or at startup.
    */
   OL_ERR_REGISTRY_REJECTED: { retriable: false, summary: 'schema registry rejected the request' },
+  /**
+   * A row handed to the ClickHouse sink does not fit its table (a bug in the stage that built it).
+   * Thrown by the write call, so that one bad row never enters a batch that would then fail forever.
+   */
+  OL_ERR_SINK_ROW_INVALID: { retriable: false, summary: 'row does not fit its ClickHouse table' },
+  /** A live-feed (WebSocket) client message is not a JSON object. Answered with an error frame; the connection stays. */
+  OL_ERR_WS_MALFORMED: { retriable: false, summary: 'feed message is not a JSON object' },
+  /** A live-feed client message has a `type` the feed does not know. Error frame; the connection stays. */
+  OL_ERR_WS_UNKNOWN_TYPE: { retriable: false, summary: 'unknown feed message type' },
+  /** A live-feed subscribe/unsubscribe has invalid fields (id, filter, versions). Error frame; the connection stays. */
+  OL_ERR_WS_BAD_REQUEST: { retriable: false, summary: 'invalid feed request' },
+  /** A live-feed client message exceeds the configured size. Error frame; the connection stays. */
+  OL_ERR_WS_TOO_LARGE: { retriable: false, summary: 'feed message too large' },
+  /** A subscription id is already in use, unknown, or the connection has too many subscriptions. Error frame. */
+  OL_ERR_WS_SUBSCRIPTION: { retriable: false, summary: 'subscription refused' },
+  /** A feed client stayed too slow to keep up (queue or time limit): closed with code 4008; reconnect and resume. */
+  OL_ERR_WS_SLOW_CONSUMER: { retriable: true, summary: 'feed client too slow' },
+  /** An HTTP request does not match its route's schema (parameters, query, body); the message says what is wrong. 400. */
+  OL_ERR_HTTP_BAD_REQUEST: { retriable: false, summary: 'request does not match the API schema' },
+  /** An HTTP request or WebSocket upgrade carries no valid credential (missing, unknown, bad or expired JWT). 401. */
+  OL_ERR_HTTP_UNAUTHORIZED: { retriable: false, summary: 'authentication required' },
+  /** The caller is authenticated but its role does not allow the route. 403. */
+  OL_ERR_HTTP_FORBIDDEN: { retriable: false, summary: 'role not allowed' },
+  /** No such order (unknown or deleted), route or console file. 404. */
+  OL_ERR_HTTP_NOT_FOUND: { retriable: false, summary: 'not found' },
+  /** `POST /sql` refused a statement that is not a single read (a write, DDL, SET, KILL, INTO OUTFILE, …), or ClickHouse refused it in read-only mode. 403. */
+  OL_ERR_SQL_REFUSED: { retriable: false, summary: 'only read-only SQL is allowed' },
+  /** ClickHouse rejected an analyst query (syntax, unknown table or column, type error). 400 with ClickHouse's reason. */
+  OL_ERR_SQL_INVALID: { retriable: false, summary: 'SQL query rejected by ClickHouse' },
+  /** An analyst query exceeded a limit (`max_result_rows`, `max_execution_time`, memory). 400; narrow the query. */
+  OL_ERR_SQL_LIMIT: { retriable: false, summary: 'SQL query exceeded a limit' },
+  /** An unexpected failure while serving an HTTP request (a bug); logged with its stack. 500. */
+  OL_ERR_HTTP_INTERNAL: { retriable: false, summary: 'internal error' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
