@@ -74,7 +74,13 @@ export async function createCodec(config: Config, logger: Logger): Promise<Codec
 }
 
 export interface Storage {
+  /** Writes (sink) and rebuilds. */
   client: ClickHouseClient;
+  /**
+   * A second client on the same ClickHouse for API reads: a chDB client runs one statement at a
+   * time, so lookups and analyst SQL must not queue behind the sink's inserts.
+   */
+  reader: ClickHouseClient;
   database: string;
   sink: ClickHouseSink;
   close(): Promise<void>;
@@ -86,13 +92,15 @@ export async function createStorage(
   logger: Logger,
   options: { dataPath: string; database: string; recreate?: boolean; metrics?: Metrics },
 ): Promise<Storage> {
-  const client = createClickHouseClient({
+  const clientConfig = {
     ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
     ...(config.CLICKHOUSE_USER ? { username: config.CLICKHOUSE_USER } : {}),
     ...(config.CLICKHOUSE_PASSWORD ? { password: config.CLICKHOUSE_PASSWORD } : {}),
     database: options.database,
     dataPath: options.dataPath,
-  });
+  };
+  const client = createClickHouseClient(clientConfig);
+  const reader = createClickHouseClient(clientConfig);
   if (options.recreate) await client.command({ query: `DROP DATABASE IF EXISTS ${options.database}` });
   await ensureDatabase(client, options.database);
   await runMigrations({ client, database: options.database, logger });
@@ -119,10 +127,12 @@ export async function createStorage(
   );
   return {
     client,
+    reader,
     database: options.database,
     sink,
     async close() {
       await sink.close();
+      await reader.close();
       await client.close();
     },
   };

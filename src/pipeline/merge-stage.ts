@@ -17,6 +17,7 @@ export interface MergeItem {
 export interface MergeSink {
   writeEvents(rows: LakeRow[]): void;
   writeGolden(rows: ReturnType<typeof toGoldenRow>[]): void;
+  onBeforeFlush(collect: () => void): void;
 }
 
 export interface MergeStage {
@@ -37,6 +38,17 @@ export function createMergeStage(deps: {
   now: () => number;
 }): MergeStage {
   const { store, sink, feed, metrics, now } = deps;
+  // Newest unflushed version of each changed order: ClickHouse keeps only the newest version per
+  // order anyway (ReplacingMergeTree), so intermediate versions between two flushes are skipped —
+  // a hot order costs one golden row per flush instead of one per change.
+  const dirty = new Map<string, { change: ViewChange; ownerPartition: number; updatedAt: number }>();
+  sink.onBeforeFlush(() => {
+    if (dirty.size === 0) return;
+    const rows = [];
+    for (const [orderId, d] of dirty) rows.push(toGoldenRow(orderId, d.change.view, d.change.version, d.updatedAt, d.ownerPartition));
+    dirty.clear();
+    sink.writeGolden(rows);
+  });
   return {
     apply(items) {
       if (items.length === 0) return [];
@@ -60,9 +72,13 @@ export function createMergeStage(deps: {
       sink.writeEvents(lakeRows);
       if (changes.length > 0) {
         const updatedAt = now();
-        sink.writeGolden(
-          changes.map((c) => toGoldenRow(c.orderId, c.view, c.version, c.view ? Date.parse(c.view.updated_at) : updatedAt, owners.get(c.orderId) ?? 0)),
-        );
+        for (const c of changes) {
+          dirty.set(c.orderId, {
+            change: c,
+            ownerPartition: owners.get(c.orderId) ?? 0,
+            updatedAt: c.view ? Date.parse(c.view.updated_at) : updatedAt,
+          });
+        }
         feed?.publish(changes.map((c) => ({ ...c, ...(times.get(c.orderId) ?? { sourceTime: 0, kafkaTime: 0 }) })));
       }
       if (metrics) {

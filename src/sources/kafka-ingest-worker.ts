@@ -112,7 +112,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 2,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           try {
             await handle(batch.topic, batch.partition, batch.messages);
@@ -121,6 +121,8 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
           }
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
           await consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          // Moves kafkajs' fetch position too: with eachBatchAutoResolve off, a commit alone does not.
+          resolveOffset(batch.lastOffset());
           await heartbeat();
         },
       });

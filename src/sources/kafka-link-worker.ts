@@ -44,8 +44,10 @@ export function createKafkaLinkWorker(deps: {
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const events: Message[] = [];
           const facts: Message[] = [];
+          let last: string | null = null;
           for (const m of batch.messages) {
             if (!isRunning() || isStale()) break;
+            last = m.offset;
             if (m.value === null) continue;
             let parsed;
             try {
@@ -64,13 +66,14 @@ export function createKafkaLinkWorker(deps: {
               events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position }) });
             }
             for (const fact of out.facts) facts.push({ key: fact.key, value: encodeLinkMessage({ input: fact }) });
-            resolveOffset(m.offset);
           }
           const topicMessages = [
             { topic: topics.events, messages: events },
             { topic: topics.links, messages: facts },
           ].filter((t) => t.messages.length > 0);
           if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+          // Only once the forwarded events are acknowledged does the fetch position move on.
+          if (last !== null) resolveOffset(last);
           deps.onPending?.(linker.pendingCount);
           await heartbeat();
         },

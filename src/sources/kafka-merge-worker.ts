@@ -85,7 +85,7 @@ export function createKafkaMergeWorker(deps: {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           await ensureRebuilt(batch.partition);
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           const items: MergeItem[] = [];
@@ -103,6 +103,8 @@ export function createKafkaMergeWorker(deps: {
           await deps.flush();
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
           await consumer!.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+          // Moves kafkajs' fetch position too: with eachBatchAutoResolve off, a commit alone does not.
+          resolveOffset(batch.lastOffset());
           await heartbeat();
         },
       });

@@ -6,6 +6,8 @@ import type { RawMessage } from '../pipeline/raw-message.js';
 /** What replay needs from the codec: the writer-schema encoder the producers would have used. */
 export interface ReplayEncoder {
   encode(topic: string, writerSchemaName: string, value: unknown): Promise<Buffer>;
+  /** Sync fast path once the writer schema is registered; `undefined` otherwise. */
+  encodeKnown(topic: string, writerSchemaName: string, value: unknown): Buffer | undefined;
   encodeKey(topic: string, key: string | Record<string, unknown>): Promise<Buffer>;
 }
 
@@ -86,7 +88,10 @@ export async function* readReplayFile(file: string, encoder: ReplayEncoder): Asy
     };
     try {
       const key = line.key === null ? null : await encoder.encodeKey(line.topic, line.key);
-      const value = line.value === null ? null : await encoder.encode(line.topic, line.schema, line.value);
+      const value =
+        line.value === null
+          ? null
+          : (encoder.encodeKnown(line.topic, line.schema, line.value) ?? (await encoder.encode(line.topic, line.schema, line.value)));
       yield { type: 'message', message: { ...(partial as RawMessage), key, value } };
     } catch (err) {
       const error =

@@ -55,6 +55,12 @@ export interface ClickHouseSink {
   close(): Promise<void>;
   /** Rows not yet acknowledged (buffered or in an insert that has not finished). */
   pendingRows(): number;
+  /**
+   * Registers a callback run at the start of every flush, before anything is inserted: a writer
+   * that coalesces rows (the merge stage keeps only the newest golden version of each order per
+   * flush) hands them over there, so a hot order costs one row per flush, not one per change.
+   */
+  onBeforeFlush(collect: () => void): void;
 }
 
 interface TableBuffer<Row> {
@@ -90,6 +96,10 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   // since a takeover rebuilds the state from those events.
   const buffers: TableBuffer<unknown>[] = [lake, pending, deadLetters, golden] as TableBuffer<unknown>[];
 
+  const collectors: Array<() => void> = [];
+  const collect = (): void => {
+    for (const c of collectors) c();
+  };
   let running: Promise<void> | null = null;
   let next: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -159,6 +169,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   }
 
   async function drain(): Promise<void> {
+    collect();
     if (timer !== null) {
       clearTimeout(timer);
       timer = null;
@@ -192,6 +203,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   }
 
   function flush(): Promise<void> {
+    collect();
     if (running === null) {
       if (buffered() === 0) return Promise.resolve();
       running = drain().finally(() => {
@@ -224,5 +236,8 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
       await flush();
     },
     pendingRows: () => buffers.reduce((n, b) => n + b.rows.length + b.inFlight, 0),
+    onBeforeFlush(c) {
+      collectors.push(c);
+    },
   };
 }
