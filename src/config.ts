@@ -79,6 +79,23 @@ export const envSchema = z.object({
   ORDERLAKE_HTTP_HOST: z.string().default('127.0.0.1'),
   /** HTTP/WebSocket listen port; 0 picks a free port. */
   ORDERLAKE_HTTP_PORT: int(0, 65_535).default(8080),
+  /**
+   * JSON file of API credentials: `{ "tokens": [{ "token", "role", "name" }], "jwtSecret"? }`, roles
+   * agent | analyst | service | admin. Unset: only the two variables below. With no credential at
+   * all, `orderlake start` makes a random admin token for the run and logs it.
+   */
+  ORDERLAKE_AUTH_FILE: optionalString,
+  /** Static API tokens, comma-separated `token:role` (e.g. `s3cret:agent,other:analyst`); added to the file's. */
+  ORDERLAKE_AUTH_TOKENS: list.refine(
+    (entries) => entries.every((e) => /^.+:(agent|analyst|service|admin)$/.test(e)),
+    'comma-separated token:role entries, role one of agent, analyst, service, admin',
+  ),
+  /** Secret for HS256 JWTs whose `role` claim (or `roles` array) carries the role. Overrides the file's `jwtSecret`. */
+  ORDERLAKE_JWT_SECRET: optionalString,
+  /** `POST /sql`: longest an analyst query may run, seconds (ClickHouse `max_execution_time`). */
+  ORDERLAKE_SQL_MAX_EXECUTION_SECONDS: int(1, 3600).default(10),
+  /** `POST /sql`: most rows a result may have; a larger one fails rather than being cut (ClickHouse `max_result_rows`, overflow mode `throw`). */
+  ORDERLAKE_SQL_MAX_RESULT_ROWS: int(1, 10_000_000).default(10_000),
   /** Embedded simulator: events per second (0 = as fast as possible). */
   ORDERLAKE_SIM_RATE: int(0, 10_000_000).default(200),
   /** Embedded simulator: number of orders to simulate (0 = endless). */

@@ -21,6 +21,8 @@ export const METRIC_NAMES = {
   wsClients: 'orderlake_ws_clients',
   pushLatencySource: 'orderlake_push_latency_from_source_seconds',
   pushLatencyKafka: 'orderlake_push_latency_from_kafka_seconds',
+  httpRequests: 'orderlake_http_requests_total',
+  httpRequestSeconds: 'orderlake_http_request_seconds',
 } as const;
 
 export interface Metrics {
@@ -41,6 +43,10 @@ export interface Metrics {
   wsClients: Gauge;
   pushLatencySource: Histogram;
   pushLatencyKafka: Histogram;
+  /** HTTP requests answered, by route pattern (never the raw URL), method and status code. */
+  httpRequests: Counter<'route' | 'method' | 'status'>;
+  /** HTTP response time by route pattern. */
+  httpRequestSeconds: Histogram<'route'>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -68,5 +74,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     wsClients: new Gauge({ name: METRIC_NAMES.wsClients, help: 'Connected WebSocket clients', registers }),
     pushLatencySource: new Histogram({ name: METRIC_NAMES.pushLatencySource, help: 'Source event time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),
     pushLatencyKafka: new Histogram({ name: METRIC_NAMES.pushLatencyKafka, help: 'Kafka append time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),
+    httpRequests: new Counter({ name: METRIC_NAMES.httpRequests, help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers }),
+    httpRequestSeconds: new Histogram({ name: METRIC_NAMES.httpRequestSeconds, help: 'HTTP response time, by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers }),
   };
 }

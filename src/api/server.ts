@@ -1,59 +1,84 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import path from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { PACKAGE_ROOT } from '../config.js';
+import type { ChangeFeed } from '../feed/index.js';
+import type { GoldenStore } from '../golden/index.js';
 import type { Metrics } from '../metrics.js';
-import type { GoldenView } from '../golden/index.js';
+import { installAuth, type Authenticator } from './auth/index.js';
+import { installErrorHandling } from './http-error.js';
+import { installHttpMetrics } from './http-metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { registerConsoleRoutes } from './routes/console-files.js';
+import { registerOpsRoutes, type Readiness } from './routes/ops.js';
+import { registerOrderRoutes } from './routes/orders.js';
+import { registerSqlRoutes } from './routes/sql.js';
+import { createAnalystSql, type AnalystSqlOptions } from './sql/analyst-sql.js';
+import { registerFeedRoutes, type FeedOptions } from './ws/index.js';
 
 export interface ApiDeps {
   logger: Logger;
   metrics: Metrics;
-  /** The golden view: from memory when owned here, else from ClickHouse; null when unknown or deleted. */
-  getOrder(orderId: string): Promise<GoldenView | null>;
+  /** Who may call what; see `createAuthenticator` in ./auth. */
+  auth: Authenticator;
+  /** The golden state this worker owns: lookups of these orders are answered from memory. */
+  store: GoldenStore;
+  /** The lake's ClickHouse client: search, timelines, provenance, and views of orders owned elsewhere. */
+  client: ClickHouseClient;
+  database: string;
+  /** Analyst SQL: a client per query (never the pipeline's; see {@link AnalystSqlOptions}) and limits. */
+  sql: AnalystSqlOptions;
   /** Readiness: Kafka assigned (Kafka mode), ClickHouse reachable, state rebuilt. */
-  readiness(): Promise<{ ready: boolean; checks: Record<string, boolean | string> }>;
+  readiness(): Promise<Readiness>;
+  /** Live view changes: when given, the WebSocket feed is served at `/ws` (roles agent, service, admin). */
+  feed?: ChangeFeed;
+  /** Feed tuning (queue bounds, history, keep-alive); defaults in ./ws. */
+  feedOptions?: Partial<FeedOptions>;
+  /** The agent console's folder (index.html, console.js, console.css). Default: `dashboards/console/` of the package. */
+  consoleDir?: string;
+  /** Shown in the OpenAPI document. */
+  version?: string;
 }
 
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
+/** Largest request body, bytes: a SQL statement is the biggest thing anyone sends. */
+const BODY_LIMIT = 1 << 20;
 
-/** The HTTP API (fastify). Created by the composition root; tests drive it with `app.inject()`. */
+/**
+ * The HTTP API (fastify): the single entry the composition root calls. Tests drive it with
+ * `app.inject()`. Unknown query parameters and body fields are errors (a misspelt filter must not
+ * silently widen a search), and every error is a JSON body with a code from the error table.
+ */
 export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
-
-  app.get('/health', async () => ({ status: 'ok' }));
-
-  app.get('/ready', async (_req, reply) => {
-    const result = await deps.readiness();
-    return reply.code(result.ready ? 200 : 503).send(result);
+  const logger = deps.logger.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { removeAdditional: false } },
   });
+  installErrorHandling(app, logger);
+  installAuth(app, deps.auth);
+  installHttpMetrics(app, deps.metrics);
+  await registerOpenApi(app, { version: deps.version ?? '0.1.0' });
 
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
+  registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  registerOrderRoutes(app, { store: deps.store, client: deps.client, database: deps.database });
+  registerSqlRoutes(app, {
+    sql: createAnalystSql(deps.sql),
+    maxResultRows: deps.sql.maxResultRows,
+    maxExecutionSeconds: deps.sql.maxExecutionSeconds,
   });
-
-  app.get<{ Params: { orderId: string } }>(
-    '/orders/:orderId',
-    {
-      schema: {
-        params: {
-          type: 'object',
-          properties: { orderId: { type: 'string', minLength: 1, maxLength: 128 } },
-          required: ['orderId'],
-        },
-        response: { 404: errorSchema },
-      },
-    },
-    async (req, reply) => {
-      const view = await deps.getOrder(req.params.orderId);
-      if (view === null) {
-        return reply.code(404).send({ error: 'ORDER_NOT_FOUND', message: `no order ${req.params.orderId}` });
-      }
-      return view;
-    },
-  );
-
+  registerConsoleRoutes(app, { consoleDir: deps.consoleDir ?? path.join(PACKAGE_ROOT, 'dashboards', 'console') });
+  if (deps.feed !== undefined) {
+    await registerFeedRoutes(app, {
+      feed: deps.feed,
+      store: deps.store,
+      auth: deps.auth,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      ...(deps.feedOptions !== undefined ? { options: deps.feedOptions } : {}),
+    });
+  }
   return app;
 }

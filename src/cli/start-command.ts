@@ -4,10 +4,13 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { createEmbeddedRuntime, startKafkaRuntime } from '../main.js';
-import { createApiServer } from '../api/server.js';
+import { createApiServer, createAuthenticator, ensureDemoToken, loadAuthConfig, type Readiness } from '../api/index.js';
 import { createTrafficGenerator } from '../simulator/index.js';
-import { getGoldenView } from '../sinks/index.js';
-import type { GoldenView } from '../golden/index.js';
+import { createClickHouseClient } from '../sinks/index.js';
+import type { GoldenStore } from '../golden/index.js';
+import type { ChangeFeed } from '../feed/index.js';
+import type { Metrics } from '../metrics.js';
+import type { Storage } from '../main.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
 
 /** Resolves on the first SIGINT/SIGTERM. */
@@ -24,10 +27,67 @@ function shutdownSignal(logger: Logger): Promise<string> {
   });
 }
 
-async function listen(app: FastifyInstance, config: Config, logger: Logger): Promise<string> {
+interface RunningApi {
+  app: FastifyInstance;
+  address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts the HTTP/WebSocket API for either mode. Analyst SQL opens its own ClickHouse
+ * client per query: on chDB, settings and failed-query leftovers stay on a session, which must not
+ * be the pipeline's.
+ * With no credential configured, a random admin token is made for this run and logged with the
+ * console URL, so the demo works out of the box without leaving the API open.
+ */
+async function startApi(
+  config: Config,
+  logger: Logger,
+  parts: { metrics: Metrics; store: GoldenStore; feed: ChangeFeed; storage: Storage; dataPath: string; readiness(): Promise<Readiness> },
+): Promise<RunningApi> {
+  const { config: authConfig, demoToken } = ensureDemoToken(
+    await loadAuthConfig({
+      ...(config.ORDERLAKE_AUTH_FILE !== undefined ? { file: config.ORDERLAKE_AUTH_FILE } : {}),
+      tokens: config.ORDERLAKE_AUTH_TOKENS,
+      ...(config.ORDERLAKE_JWT_SECRET !== undefined ? { jwtSecret: config.ORDERLAKE_JWT_SECRET } : {}),
+    }),
+  );
+  const openSqlClient = () =>
+    createClickHouseClient({
+      ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
+      ...(config.CLICKHOUSE_USER ? { username: config.CLICKHOUSE_USER } : {}),
+      ...(config.CLICKHOUSE_PASSWORD ? { password: config.CLICKHOUSE_PASSWORD } : {}),
+      database: parts.storage.database,
+      dataPath: parts.dataPath,
+    });
+  const app = await createApiServer({
+    logger,
+    metrics: parts.metrics,
+    auth: createAuthenticator(authConfig),
+    store: parts.store,
+    feed: parts.feed,
+    client: parts.storage.client,
+    database: parts.storage.database,
+    sql: {
+      openClient: openSqlClient,
+      maxExecutionSeconds: config.ORDERLAKE_SQL_MAX_EXECUTION_SECONDS,
+      maxResultRows: config.ORDERLAKE_SQL_MAX_RESULT_ROWS,
+    },
+    readiness: parts.readiness,
+  });
   const address = await app.listen({ host: config.ORDERLAKE_HTTP_HOST, port: config.ORDERLAKE_HTTP_PORT });
-  logger.info({ address }, 'HTTP API listening');
-  return address;
+  logger.info({ address, docs: `${address}/docs` }, 'HTTP API listening');
+  if (demoToken !== null) {
+    logger.warn(
+      { console: `${address}/#token=${demoToken}` },
+      `no API credentials configured (ORDERLAKE_AUTH_FILE, ORDERLAKE_AUTH_TOKENS, ORDERLAKE_JWT_SECRET): generated an admin token for this run; open the console at ${address}/#token=${demoToken} or send "Authorization: Bearer ${demoToken}"`,
+    );
+  }
+  return {
+    app,
+    address,
+    close: () => app.close(),
+  };
 }
 
 /** `orderlake start`: the pipeline and its API, embedded by default, Kafka workers with KAFKA_BROKERS. */
@@ -38,25 +98,19 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
 
   if (config.mode === 'kafka') {
     const runtime = await startKafkaRuntime(config, logger, { dataPath, database });
-    const app = await createApiServer({
-      logger,
-      metrics: runtime.metrics,
-      getOrder: async (id) => runtime.store.get(id) ?? ((await getGoldenView({ client: runtime.storage.client, database, orderId: id })) as GoldenView | null),
-      readiness: () => runtime.readiness(),
-    });
-    const address = await listen(app, config, logger);
+    const api = await startApi(config, logger, { ...runtime, dataPath, readiness: () => runtime.readiness() });
+    const address = api.address;
     logger.info({ api: address, database }, `orderlake is running on Kafka; look up an order at ${address}/orders/<order_id>`);
     await stopped;
-    await app.close();
+    await api.close();
     await runtime.close();
     return 0;
   }
 
   const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true });
-  const app = await createApiServer({
-    logger,
-    metrics: runtime.metrics,
-    getOrder: async (id) => runtime.store.get(id) ?? ((await getGoldenView({ client: runtime.storage.client, database, orderId: id })) as GoldenView | null),
+  const api = await startApi(config, logger, {
+    ...runtime,
+    dataPath,
     readiness: async () => {
       let clickhouse = true;
       try {
@@ -67,7 +121,7 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
       return { ready: clickhouse, checks: { clickhouse, state_rebuilt: true, kafka_assigned: 'embedded mode' } };
     },
   });
-  const address = await listen(app, config, logger);
+  const address = api.address;
 
   // Order ids carry the start time, so a restart on the same data directory never reuses one.
   const runId = new Date().toISOString().replace(/\D/g, '').slice(2, 12);
@@ -138,7 +192,7 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
     logger.info({ events: total, orders: runtime.store.size }, 'simulation finished; API stays up until Ctrl-C');
     await stopped;
   }
-  await app.close();
+  await api.close();
   await runtime.close();
   return 0;
 }

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { AuthConfig, TokenEntry } from './auth-config.js';
+import { looksLikeJwt, verifyHs256Jwt, type JwtClaims, type JwtFailure } from './jwt.js';
+import { isRole, type Principal, type Role } from './principal.js';
+
+/** Why a credential was not accepted; the API turns every one of them into a 401. */
+export type AuthFailure = 'missing' | 'invalid' | JwtFailure;
+
+export type AuthCheck = { principal: Principal; failure: null } | { principal: null; failure: AuthFailure };
+
+/**
+ * Checks credentials: a static token or an HS256 JWT, given bare or as an `Authorization` header
+ * value (`Bearer …`). Shared by the HTTP routes and the WebSocket upgrade.
+ */
+export interface Authenticator {
+  /** The caller, or null when the credential is missing or not valid. */
+  authenticate(authorizationHeaderOrToken: string | undefined): Principal | null;
+  /** Like `authenticate`, with the reason for a refusal (for the 401 message). */
+  check(authorizationHeaderOrToken: string | undefined): AuthCheck;
+  /** Whether any credential could ever be accepted (false: every request is refused). */
+  readonly configured: boolean;
+}
+
+const digest = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+/** The bare credential of `Bearer xyz` or `xyz`; null for another scheme or a malformed value. */
+export function bareCredential(value: string): string | null {
+  const trimmed = value.trim();
+  const scheme = /^(\S+)\s+(\S+)$/.exec(trimmed);
+  if (scheme !== null) return scheme[1]!.toLowerCase() === 'bearer' ? scheme[2]! : null;
+  return /\s/.test(trimmed) || trimmed === '' ? null : trimmed;
+}
+
+function rolesOf(claims: JwtClaims): Role[] {
+  const claimed = [claims.role, ...(Array.isArray(claims.roles) ? claims.roles : [])];
+  return [...new Set(claimed.filter(isRole))];
+}
+
+/**
+ * Builds the authenticator. Static tokens are looked up by their SHA-256 digest, so the lookup time
+ * says nothing about how close a guess was; JWTs are verified only when a secret is configured.
+ * `now` is the clock for `exp`/`nbf`.
+ */
+export function createAuthenticator(config: AuthConfig, options: { now?: () => number } = {}): Authenticator {
+  const now = options.now ?? Date.now;
+  const byDigest = new Map<string, TokenEntry>(config.tokens.map((t) => [digest(t.token), t]));
+  const secret = config.jwtSecret;
+
+  function check(value: string | undefined): AuthCheck {
+    if (value === undefined || value.trim() === '') return { principal: null, failure: 'missing' };
+    const credential = bareCredential(value);
+    if (credential === null) return { principal: null, failure: 'invalid' };
+    const entry = byDigest.get(digest(credential));
+    if (entry !== undefined) return { principal: { name: entry.name, roles: [entry.role], via: 'token' }, failure: null };
+    if (secret === undefined || !looksLikeJwt(credential)) return { principal: null, failure: 'invalid' };
+    const verified = verifyHs256Jwt(credential, secret, now());
+    if (!verified.ok) return { principal: null, failure: verified.reason };
+    const sub = verified.claims.sub;
+    return { principal: { name: typeof sub === 'string' && sub !== '' ? sub : 'jwt', roles: rolesOf(verified.claims), via: 'jwt' }, failure: null };
+  }
+
+  return {
+    check,
+    authenticate: (value) => check(value).principal,
+    configured: byDigest.size > 0 || secret !== undefined,
+  };
+}

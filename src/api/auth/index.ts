@@ -1,0 +1,14 @@
+/** API access control: bearer tokens and HS256 JWTs carrying roles, shared by HTTP routes and the WebSocket feed. */
+export { ROLES, hasRole, isRole, type Principal, type Role } from './principal.js';
+export { verifyHs256Jwt, looksLikeJwt, type JwtClaims, type JwtFailure, type JwtResult } from './jwt.js';
+export {
+  hasCredentials,
+  loadAuthConfig,
+  parseTokenList,
+  readAuthFile,
+  type AuthConfig,
+  type TokenEntry,
+} from './auth-config.js';
+export { bareCredential, createAuthenticator, type AuthCheck, type AuthFailure, type Authenticator } from './authenticator.js';
+export { credentialsFrom, installAuth, requireRole, sendForbidden, sendUnauthorized } from './request-auth.js';
+export { ensureDemoToken } from './demo-token.js';

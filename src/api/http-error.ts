@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { OrderlakeError, type ErrorCode } from '../errors.js';
+
+/** An error the API answers with a given status; `code` comes from the one error table. */
+export class HttpError extends OrderlakeError {
+  readonly statusCode: number;
+
+  constructor(statusCode: number, code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
+    this.statusCode = statusCode;
+  }
+}
+
+/** Every error body the API sends: the error-table code and a sentence for a human. */
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+}
+
+/** JSON schema of {@link ErrorBody}, for route response schemas and the OpenAPI document. */
+export const errorBodySchema = {
+  type: 'object',
+  description: 'An error: `error` is a code from the error table (src/errors.ts), `message` says what went wrong.',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  required: ['error', 'message'],
+} as const;
+
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** "querystring/limit must be <= 500", with the allowed values spelled out for enums. */
+function validationMessage(err: FastifyError): string {
+  const context = err.validationContext ?? 'request';
+  const issues = (err.validation ?? []) as ValidationIssue[];
+  if (issues.length === 0) return err.message;
+  return issues
+    .map((issue) => {
+      const where = `${context}${issue.instancePath ?? ''}`;
+      const extra = Array.isArray(issue.params?.allowedValues) ? `: ${(issue.params.allowedValues as unknown[]).join(', ')}` : '';
+      const property = typeof issue.params?.additionalProperty === 'string' ? ` (${issue.params.additionalProperty})` : '';
+      return `${where} ${issue.message ?? 'is invalid'}${extra}${property}`;
+    })
+    .join('; ');
+}
+
+/**
+ * One error and not-found handler for the whole API, so every failure is a JSON {@link ErrorBody}:
+ * schema violations 400 with what is wrong, transient ClickHouse failures 503, anything else 500
+ * (logged with its stack; no internals in the answer).
+ */
+export function installErrorHandling(app: FastifyInstance, logger: Logger): void {
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'OL_ERR_HTTP_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+  app.setErrorHandler((err: FastifyError | OrderlakeError | Error, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    }
+    if ('validation' in err && err.validation !== undefined) {
+      return reply.code(400).send({ error: 'OL_ERR_HTTP_BAD_REQUEST', message: validationMessage(err) });
+    }
+    if (err instanceof OrderlakeError && err.retriable) {
+      logger.warn({ err, url: request.url }, 'request failed on a transient error');
+      return reply.code(503).header('retry-after', '1').send({ error: err.code, message: 'ClickHouse is unavailable right now; retry shortly' });
+    }
+    const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: 'OL_ERR_HTTP_BAD_REQUEST', message: err.message });
+    }
+    logger.error({ err, url: request.url }, 'request failed');
+    return reply.code(500).send({ error: 'OL_ERR_HTTP_INTERNAL', message: 'internal error; see the server log' });
+  });
+}

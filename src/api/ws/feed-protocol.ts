@@ -1,0 +1,109 @@
+import type { GoldenView } from '../../golden/index.js';
+import type { ErrorCode } from '../../errors.js';
+
+/**
+ * The JSON messages of the live order feed (`/ws`). One text frame carries one message; every
+ * message has a `type`. Subscription ids are chosen by the client and echoed on everything that
+ * belongs to the subscription.
+ */
+
+export type SubscriptionId = string | number;
+
+/** Which orders a subscription follows; every given condition must hold (an empty filter: all orders). */
+export interface OrderFilter {
+  order_ids?: string[];
+  customer_id?: string;
+  channel?: string;
+  /** The canonical status is one of these. */
+  status?: string[];
+  /** The order has (true) or has not (false) at least one exception code. */
+  has_exception?: boolean;
+}
+
+export interface SubscribeMessage {
+  type: 'subscribe';
+  id: SubscriptionId;
+  filter: OrderFilter;
+  /** What a reconnecting client already holds: order id → version. */
+  versions?: Record<string, number>;
+}
+
+export interface UnsubscribeMessage {
+  type: 'unsubscribe';
+  id: SubscriptionId;
+}
+
+export interface PingMessage {
+  type: 'ping';
+}
+
+export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage;
+
+export interface SubscribedMessage {
+  type: 'subscribed';
+  id: SubscriptionId;
+}
+
+export interface UnsubscribedMessage {
+  type: 'unsubscribed';
+  id: SubscriptionId;
+}
+
+/**
+ * Whole views. After a subscribe: the matching orders the client does not hold yet (capped,
+ * `truncated` when more matched). With `reason: 'gap'`: one order the client holds but whose
+ * missed changes are no longer known — the view replaces the client's copy.
+ */
+export interface SnapshotMessage {
+  type: 'snapshot';
+  id: SubscriptionId;
+  orders: GoldenView[];
+  truncated?: boolean;
+  reason?: 'gap';
+}
+
+/**
+ * The change of one order from `from_version` to `version`: `fields` holds each changed top-level
+ * field with its new value (`updated_at` included). An order entering the filter comes with every
+ * field. `removed: true` is sent once when the order stops matching the filter.
+ */
+export interface DeltaMessage {
+  type: 'delta';
+  id: SubscriptionId;
+  order_id: string;
+  from_version: number;
+  version: number;
+  fields: Readonly<Record<string, unknown>>;
+  removed?: true;
+}
+
+/** The order was deleted in the CRM: final. `version` is null only when it is no longer known. */
+export interface DeletedMessage {
+  type: 'deleted';
+  id: SubscriptionId;
+  order_id: string;
+  version: number | null;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  id?: SubscriptionId;
+}
+
+export interface PongMessage {
+  type: 'pong';
+}
+
+export type ServerMessage =
+  | SubscribedMessage
+  | UnsubscribedMessage
+  | SnapshotMessage
+  | DeltaMessage
+  | DeletedMessage
+  | ErrorMessage
+  | PongMessage;
+
+/** Close code for a client that stayed too slow to keep up (the 4000–4999 range is for applications). */
+export const CLOSE_SLOW_CONSUMER = 4008;

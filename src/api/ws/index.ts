@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import fastifyWebsocket from '@fastify/websocket';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { ChangeFeed } from '../../feed/index.js';
+import type { GoldenStore } from '../../golden/index.js';
+import type { Metrics } from '../../metrics.js';
+import type { Authenticator, Principal } from '../auth/index.js';
+import { authorizeUpgrade } from './feed-auth.js';
+import { createFeedHub, type FeedHub } from './feed-hub.js';
+import { resolveFeedOptions, type FeedOptions } from './feed-options.js';
+
+export { createFeedHub, type FeedHub, type FeedHubStats } from './feed-hub.js';
+export { DEFAULT_FEED_OPTIONS, resolveFeedOptions, type FeedOptions } from './feed-options.js';
+export * from './feed-protocol.js';
+
+export interface FeedRouteDeps {
+  feed: ChangeFeed;
+  store: GoldenStore;
+  auth: Authenticator;
+  metrics: Metrics;
+  logger: Logger;
+  options?: Partial<FeedOptions>;
+  /** A hub built by the caller (tests read its stats); by default one is created here. */
+  hub?: FeedHub;
+}
+
+/**
+ * Adds the live order feed at `options.path` (default `/ws`), registering @fastify/websocket first
+ * when the app does not have it. The token is checked before the upgrade, so a refused client
+ * gets a plain HTTP 401/403 and never an open socket.
+ */
+export async function registerFeedRoutes(app: FastifyInstance, deps: FeedRouteDeps): Promise<void> {
+  const options = resolveFeedOptions(deps.options);
+  const logger = deps.logger.child({ component: 'feed' });
+  if (!app.hasDecorator('websocketServer')) {
+    await app.register(fastifyWebsocket, { options: { maxPayload: options.maxPayloadBytes } });
+  }
+  const hub =
+    deps.hub ?? createFeedHub({ feed: deps.feed, store: deps.store, metrics: deps.metrics, logger, options, now: Date.now });
+  const principals = new WeakMap<IncomingMessage, Principal>();
+  app.addHook('onClose', async () => hub.close());
+
+  app.get(
+    options.path,
+    {
+      websocket: true,
+      preValidation: async (request, reply) => {
+        const principal = authorizeUpgrade(request, reply, deps.auth, options.roles);
+        if (principal === null) return reply;
+        principals.set(request.raw, principal);
+        return undefined;
+      },
+    },
+    (socket, request) => {
+      const principal = principals.get(request.raw);
+      const peer = `${request.ip} ${principal?.name ?? '?'} (${principal?.roles.join(',') ?? '?'})`;
+      logger.info({ peer }, 'feed client connected');
+      socket.on('close', (code: number) => logger.info({ peer, code }, 'feed client disconnected'));
+      hub.attach(socket, peer);
+    },
+  );
+}
