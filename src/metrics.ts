@@ -28,8 +28,8 @@ export const METRIC_NAMES = {
 export interface Metrics {
   registry: Registry;
   eventsIn: Counter<'source'>;
-  eventsApplied: Counter<'source'>;
-  duplicates: Counter<'source'>;
+  eventsApplied: Counter;
+  duplicates: Counter;
   tombstones: Counter<'topic'>;
   deadLetters: Counter<'code'>;
   viewChanges: Counter;
@@ -59,8 +59,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   return {
     registry,
     eventsIn: new Counter({ name: METRIC_NAMES.eventsIn, help: 'Raw inputs received, by source system', labelNames: ['source'], registers }),
-    eventsApplied: new Counter({ name: METRIC_NAMES.eventsApplied, help: 'Distinct events applied to the golden state', labelNames: ['source'], registers }),
-    duplicates: new Counter({ name: METRIC_NAMES.duplicates, help: 'Re-delivered events that changed nothing', labelNames: ['source'], registers }),
+    eventsApplied: new Counter({ name: METRIC_NAMES.eventsApplied, help: 'Distinct events applied to the golden state', registers }),
+    duplicates: new Counter({ name: METRIC_NAMES.duplicates, help: 'Re-delivered events that changed nothing', registers }),
     tombstones: new Counter({ name: METRIC_NAMES.tombstones, help: 'Debezium tombstones skipped', labelNames: ['topic'], registers }),
     deadLetters: new Counter({ name: METRIC_NAMES.deadLetters, help: 'Inputs rejected to the dead-letter store, by error code', labelNames: ['code'], registers }),
     viewChanges: new Counter({ name: METRIC_NAMES.viewChanges, help: 'Golden view versions produced', registers }),

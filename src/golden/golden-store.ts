@@ -43,6 +43,10 @@ export interface GoldenStore {
   readonly size: number;
   /** Counters since the store was created, for replay summaries and metrics. */
   stats(): GoldenStoreStats;
+  /** The event counters of {@link stats} alone: O(1), for per-batch metrics. */
+  counters(): Pick<GoldenStoreStats, 'applied' | 'duplicates' | 'afterDelete'>;
+  /** Orders held that have a view (deleted orders' tombstones excluded). O(1). */
+  readonly liveCount: number;
 }
 
 /** What {@link GoldenStore.applyBatch} did with the events it was given (restores not counted). */
@@ -71,6 +75,7 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
   let applied = 0;
   let duplicates = 0;
   let afterDelete = 0;
+  let live = 0;
 
   function entryFor(orderId: string): Entry {
     let entry = entries.get(orderId);
@@ -82,6 +87,7 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
   }
 
   function settle(entry: Entry, body: GoldenViewBody | null, version: number, updatedAt: number): void {
+    live += (body === null ? 0 : 1) - (entry.view === null ? 0 : 1);
     entry.version = version;
     entry.view = body === null ? null : Object.assign(body, { version, updated_at: isoTimestamp(updatedAt) });
   }
@@ -118,12 +124,15 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
       return entries.get(orderId)?.state.deleted ?? false;
     },
     restore(orderId, events, version, updatedAt) {
+      const existing = entries.get(orderId);
+      if (existing?.view) live--;
       const entry: Entry = { state: createOrderState(orderId), view: null, version };
       for (const event of events) applyEvent(entry.state, event);
       entries.set(orderId, entry);
       settle(entry, deriveView(entry.state), version, updatedAt);
     },
     evict(orderId) {
+      if (entries.get(orderId)?.view) live--;
       entries.delete(orderId);
     },
     orderIds() {
@@ -131,6 +140,12 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
     },
     get size() {
       return entries.size;
+    },
+    counters() {
+      return { applied, duplicates, afterDelete };
+    },
+    get liveCount() {
+      return live;
     },
     stats() {
       let orders = 0;

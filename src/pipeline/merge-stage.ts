@@ -68,6 +68,7 @@ export function createMergeStage(deps: {
           if (row.kafka_time > t.kafkaTime) t.kafkaTime = row.kafka_time;
         }
       }
+      const before = metrics ? store.counters() : undefined;
       const changes = store.applyBatch(items);
       sink.writeEvents(lakeRows);
       if (changes.length > 0) {
@@ -81,9 +82,12 @@ export function createMergeStage(deps: {
         }
         feed?.publish(changes.map((c) => ({ ...c, ...(times.get(c.orderId) ?? { sourceTime: 0, kafkaTime: 0 }) })));
       }
-      if (metrics) {
+      if (metrics && before) {
+        const after = store.counters();
+        metrics.eventsApplied.inc(after.applied - before.applied);
+        metrics.duplicates.inc(after.duplicates - before.duplicates);
         metrics.viewChanges.inc(changes.length);
-        metrics.ordersInMemory.set(store.size);
+        metrics.ordersInMemory.set(store.liveCount);
       }
       return changes;
     },
