@@ -138,8 +138,15 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
       clickhouse: `chDB at ${dataPath}, database ${database} (tables golden_orders, lake_events, dead_letters)`,
       rate: config.ORDERLAKE_SIM_RATE,
     },
-    `orderlake is running (embedded): simulated CRM/WMS/TMS traffic is filling the golden table; try ${address}/orders/SO-${runId}-000001 and ${address}/metrics`,
+    `orderlake is running (embedded): simulated CRM/WMS/TMS traffic is filling the golden table; open ${address}/ (agent console) or ${address}/metrics`,
   );
+  // Point at a real order as soon as one exists, so the first lookup a newcomer tries works.
+  const unsubscribe = runtime.feed.subscribe((changes) => {
+    const first = changes.find((c) => c.view !== null);
+    if (!first) return;
+    unsubscribe();
+    logger.info({ order: first.orderId }, `first golden view is in: GET ${address}/orders/${first.orderId} (with the token above)`);
+  });
 
   const offsets = new Map<string, number>();
   let running = true;
@@ -180,7 +187,7 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
     if (Date.now() - lastReport >= 10_000) {
       lastReport = Date.now();
       logger.info(
-        { events: total, orders: runtime.store.size, eventsPerSecond: Math.round(total / ((Date.now() - started) / 1000)) },
+        { events: total, orders: runtime.store.liveCount, eventsPerSecond: Math.round(total / ((Date.now() - started) / 1000)) },
         'embedded pipeline progress',
       );
     }
@@ -189,7 +196,7 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
   }
   if (config.ORDERLAKE_SIM_ORDERS > 0) {
     await runtime.storage.sink.flush();
-    logger.info({ events: total, orders: runtime.store.size }, 'simulation finished; API stays up until Ctrl-C');
+    logger.info({ events: total, orders: runtime.store.liveCount }, 'simulation finished; API stays up until Ctrl-C');
     await stopped;
   }
   await api.close();

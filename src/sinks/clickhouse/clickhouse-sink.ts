@@ -228,6 +228,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     writePendingShipments: (rows) => write(pending, rows),
     flush,
     async close() {
+      collect(); // coalescing writers hand over their last rows while writes are still allowed
       closed = true;
       if (timer !== null) {
         clearTimeout(timer);
