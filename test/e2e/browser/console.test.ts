@@ -1,0 +1,172 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config.js';
+import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../src/main.js';
+import type { RawMessage } from '../../../src/pipeline/raw-message.js';
+import { readReplayFile } from '../../../src/sources/replay-file.js';
+import { REPO_ROOT } from '../../helpers/pipeline-run.js';
+import { AGENT_TOKEN, startApiWithFeed, type ApiWithFeed } from '../../integration/ws/support/api-with-feed.js';
+
+const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/contract/forty-orders-shuffled.jsonl');
+const SCREENSHOT = path.join(REPO_ROOT, 'test/e2e/__screenshots__/console.png');
+const ORDER = 'SO-000001';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TMS_TOPIC = 'tms.tracking.events';
+
+/**
+ * The agent console in a real browser (Debian's chromium driven by playwright-core) against the
+ * real API and feed, over the embedded pipeline and chDB loaded with a contract example. A tracking
+ * event pushed through the pipeline must show on the open card — updated and flashing — without a
+ * reload.
+ */
+describe('agent console (browser)', () => {
+  let dataDir: string;
+  let runtime: EmbeddedRuntime;
+  let api: ApiWithFeed;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  let offset = 10_000;
+
+  async function push(topic: string, schema: string, key: string, value: Record<string, unknown>): Promise<void> {
+    const message: RawMessage = {
+      topic,
+      partition: 0,
+      offset: String(offset++),
+      timestamp: Date.now(),
+      key: await runtime.codec.encoder.encodeKey(topic, key),
+      value: await runtime.codec.encoder.encode(topic, schema, value),
+    };
+    const result = await runtime.pipeline.process([message]);
+    expect(result.deadLetters).toBe(0);
+    await runtime.storage.sink.flush();
+  }
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'orderlake-console-'));
+    const logger = pino({ level: 'silent' });
+    const config = loadConfig({ LOG_LEVEL: 'silent', ORDERLAKE_DATA_DIR: dataDir }, REPO_ROOT);
+    const database = 'orderlake_console_test';
+    const dataPath = path.join(dataDir, 'lake');
+    runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, recreate: true });
+    const batch: RawMessage[] = [];
+    for await (const item of readReplayFile(FIXTURE, runtime.codec.encoder)) {
+      if (item.type === 'rejected') throw new Error(`fixture line ${item.line}: ${item.error.message}`);
+      batch.push(item.message);
+    }
+    await runtime.pipeline.process(batch);
+    await runtime.storage.sink.flush();
+    api = await startApiWithFeed({ logger, metrics: runtime.metrics, store: runtime.store, feed: runtime.feed, client: runtime.storage.client, database, dataPath });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
+    });
+    // A tracking number is first tried as an order id: that one 404 is the search working as designed.
+    page.on('response', (response) => {
+      const lookupMiss = response.status() === 404 && /\/orders\/[^/?]+$/.test(new URL(response.url()).pathname);
+      if (response.status() >= 400 && !lookupMiss) pageErrors.push(`HTTP ${response.status()} ${response.url()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await runtime?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('takes the token from the fragment, goes live and lists the orders with exceptions', async () => {
+    await page.goto(`${api.baseUrl}/#token=${AGENT_TOKEN}`);
+    await page.waitForSelector('#live[data-state="live"]');
+    expect(page.url()).not.toContain(AGENT_TOKEN);
+    expect(await page.evaluate(() => sessionStorage.getItem('orderlake.token'))).toBe(AGENT_TOKEN);
+
+    const withExceptions = [...runtime.store.orderIds()].filter((id) => (runtime.store.get(id)?.exceptions.length ?? 0) > 0);
+    expect(withExceptions.length).toBeGreaterThan(0);
+    await page.waitForFunction((n) => document.querySelectorAll('#exception-list li').length === n, withExceptions.length);
+    expect(await page.textContent('#exception-count')).toBe(String(withExceptions.length));
+  });
+
+  it('finds an order by id, by phone and by tracking number', async () => {
+    const view = runtime.store.get(ORDER)!;
+    const searches = [ORDER, view.customer!.phone, view.shipments[0]!.tracking_no];
+    for (const query of searches) {
+      await page.evaluate(() => {
+        document.getElementById('order-id')!.textContent = '';
+      });
+      await page.fill('#search-input', query);
+      await page.press('#search-input', 'Enter');
+      await page.waitForFunction((id) => document.getElementById('order-id')?.textContent === id, ORDER);
+    }
+    expect(await page.textContent('#status')).toBe(view.status!.replace(/_/g, ' ').toLowerCase());
+    expect(await page.textContent('#version')).toContain(`version ${view.version}`);
+    expect(await page.locator('#shipments tr[data-key]').count()).toBe(view.shipments.length);
+    expect(await page.locator('#milestones .step.done').count()).toBeGreaterThanOrEqual(4);
+    expect(page.url()).toContain(`#order=${ORDER}`);
+  });
+
+  it('applies a live tracking update to the open card, flashing what changed', async () => {
+    const before = runtime.store.get(ORDER)!;
+    const shipment = before.shipments[0]!;
+    const lastTms = Date.parse(before.sources.tms!.last_event_at);
+    await push(TMS_TOPIC, 'tms.tracking', shipment.tracking_no, {
+      event_id: 'TE-console-exception-1',
+      tracking_no: shipment.tracking_no,
+      carrier_code: shipment.carrier,
+      fulfillment_ref: null,
+      order_ref: null,
+      event_code: 'EXCEPTION',
+      occurred_at: lastTms + 10 * 60_000,
+      location: '杭州市',
+      eta: null,
+      exception_code: 'ADDRESS_ISSUE',
+      signed_by: null,
+    });
+    const after = runtime.store.get(ORDER)!;
+    expect(after.status).toBe('DELIVERY_EXCEPTION');
+    expect(after.version).toBe(before.version + 1);
+
+    await page.waitForFunction(() => {
+      const badge = document.getElementById('status')!;
+      return badge.textContent === 'delivery exception' && badge.classList.contains('flash');
+    });
+    expect(await page.textContent('#version')).toContain(`version ${after.version}`);
+    expect(await page.locator('#exceptions .chip').allTextContents()).toEqual(after.exceptions.map((c) => c.replace(/_/g, ' ').toLowerCase()));
+    await page.waitForSelector(`#exception-list li[data-order="${ORDER}"]`);
+    expect(await page.locator(`#shipments tr[data-key="${shipment.tracking_no}"]`).textContent()).toContain('address issue');
+
+    await mkdir(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    await push(TMS_TOPIC, 'tms.tracking', shipment.tracking_no, {
+      event_id: 'TE-console-delivered-1',
+      tracking_no: shipment.tracking_no,
+      carrier_code: shipment.carrier,
+      fulfillment_ref: null,
+      order_ref: null,
+      event_code: 'DELIVERED',
+      occurred_at: lastTms + 20 * 60_000,
+      location: '杭州市',
+      eta: null,
+      exception_code: null,
+      signed_by: '本人',
+    });
+    const delivered = runtime.store.get(ORDER)!;
+    expect(delivered.status).toBe('DELIVERED');
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'delivered');
+    await page.waitForSelector('#milestones .step[data-field="delivered_at"].done');
+    expect(await page.textContent('#version')).toContain(`version ${delivered.version}`);
+    const listed = delivered.exceptions.length > 0;
+    await page.waitForFunction(
+      ([id, present]) => (document.querySelector(`#exception-list li[data-order="${id}"]`) !== null) === present,
+      [ORDER, listed] as const,
+    );
+    expect(pageErrors).toEqual([]);
+  });
+});
