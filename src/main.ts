@@ -26,10 +26,17 @@ import { createIngestor, type Ingestor } from './pipeline/ingest.js';
 import { createMergeStage, type MergeStage } from './pipeline/merge-stage.js';
 import { createEmbeddedPipeline, type EmbeddedPipeline } from './pipeline/embedded-pipeline.js';
 import { toDeadLetter } from './pipeline/dead-letter.js';
+import { rebuildLinker } from './pipeline/linker-rebuild.js';
 import { OrderlakeError } from './errors.js';
 import type { CanonicalEvent } from './normalize/index.js';
-import { Partitioners } from 'kafkajs';
 import { createKafka } from './sources/kafka-client.js';
+import {
+  createKafkajsClient,
+  createRdkafkaClient,
+  loadRdkafka,
+  rdkafkaConnection,
+  type KafkaClient,
+} from './sources/kafka/index.js';
 import { ensureInternalTopics } from './sources/kafka-topics.js';
 import { createKafkaIngestWorker } from './sources/kafka-ingest-worker.js';
 import { createKafkaLinkWorker } from './sources/kafka-link-worker.js';
@@ -179,6 +186,7 @@ export async function createEmbeddedRuntime(
   const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
   const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now });
   const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
+  if (options.rebuild) await rebuildLinker({ client: storage.client, database: storage.database, linker, pipeline, logger });
   return {
     codec,
     storage,
@@ -241,12 +249,14 @@ export async function startKafkaRuntime(
   const codec = await createCodec(config, logger);
   const storage = await createStorage(config, logger, { ...options, metrics });
   const now = Date.now;
-  const kafka = createKafka(config, logger);
-  const admin = kafka.admin();
-  await admin.connect();
+  // The one place the Kafka client library is chosen; node-rdkafka is loaded only when asked for.
+  const kafka: KafkaClient =
+    config.KAFKA_CLIENT === 'rdkafka'
+      ? createRdkafkaClient({ rdkafka: loadRdkafka(), connection: rdkafkaConnection(config), logger })
+      : createKafkajsClient({ kafka: createKafka(config, logger), logger: logger.child({ component: 'kafkajs' }) });
+  const admin = await kafka.admin();
   await ensureInternalTopics(admin, logger, config.topics, config.ORDERLAKE_INTERNAL_PARTITIONS, config.ORDERLAKE_INTERNAL_REPLICATION);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const producer = await kafka.producer();
 
   const store = createGoldenStore({ now });
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
@@ -262,7 +272,7 @@ export async function startKafkaRuntime(
   const group = config.KAFKA_GROUP_ID;
   const workers = {
     ingest: createKafkaIngestWorker({
-      kafka,
+      consumer: kafka.consumerGroup(),
       producer,
       logger: logger.child({ stage: 'ingest' }),
       ingestor,
@@ -276,7 +286,7 @@ export async function startKafkaRuntime(
       now,
     }),
     link: createKafkaLinkWorker({
-      kafka,
+      consumer: kafka.consumerGroup(),
       producer,
       logger: logger.child({ stage: 'link' }),
       linker,
@@ -285,7 +295,7 @@ export async function startKafkaRuntime(
       onPending: (n) => metrics.pendingShipmentEvents.set(n),
     }),
     merge: createKafkaMergeWorker({
-      kafka,
+      consumer: kafka.consumerGroup(),
       logger: logger.child({ stage: 'merge' }),
       store,
       merge,
@@ -299,7 +309,7 @@ export async function startKafkaRuntime(
   await workers.merge.start();
   await workers.link.start();
   await workers.ingest.start();
-  logger.info({ brokers: config.KAFKA_BROKERS, group, topics: config.topics }, 'Kafka workers started');
+  logger.info({ brokers: config.KAFKA_BROKERS, client: kafka.library, group, topics: config.topics }, 'Kafka workers started');
 
   return {
     codec,
@@ -325,8 +335,8 @@ export async function startKafkaRuntime(
       await workers.ingest.stop();
       await workers.link.stop();
       await workers.merge.stop();
-      await producer.disconnect();
-      await admin.disconnect();
+      await producer.close();
+      await admin.close();
       await storage.close();
     },
   };

@@ -1,5 +1,6 @@
 import { createLocalRouter, type ShipmentLinker, type ViewChange } from '../golden/index.js';
-import type { DeadLetterRow } from '../sinks/index.js';
+import { eventTime, eventUid, type SourcePosition, type TmsEvent } from '../normalize/index.js';
+import type { DeadLetterRow, PendingShipmentRow } from '../sinks/index.js';
 import type { Ingestor } from './ingest.js';
 import type { MergeItem, MergeStage } from './merge-stage.js';
 import type { RawMessage } from './raw-message.js';
@@ -14,41 +15,90 @@ export interface BatchResult {
 export interface EmbeddedPipeline {
   /** Runs a batch through ingest → link → merge; rows are buffered in the sink (flush to acknowledge). */
   process(messages: readonly RawMessage[]): Promise<BatchResult>;
+  /**
+   * Puts tracking events that were waiting for their order before a restart (from
+   * `pending_shipment_events`) back into the linker; those whose link is known by now go on to
+   * the merge at once.
+   */
+  restorePending(waiting: ReadonlyArray<{ event: TmsEvent; position: SourcePosition; waitingSince: number }>): ViewChange[];
+  /** Tracking events waiting for their order right now. */
+  readonly pendingCount: number;
 }
 
 /**
  * All three stages in one process, with function calls in place of the internal topics: the same
  * ingest, linker and merge code as the Kafka workers, so one worker and the embedded mode agree.
- * Every order is owned by partition 0 here.
+ * Every order is owned by partition 0 here. Tracking events that wait for their order are kept in
+ * `pending_shipment_events` (and marked resolved when they move on), so a restart loses none.
  */
 export function createEmbeddedPipeline(deps: {
   ingestor: Ingestor;
   linker: ShipmentLinker;
   merge: MergeStage;
-  sink: { writeDeadLetters(rows: DeadLetterRow[]): void };
+  sink: { writeDeadLetters(rows: DeadLetterRow[]): void; writePendingShipments(rows: PendingShipmentRow[]): void };
   now: () => number;
 }): EmbeddedPipeline {
-  const { ingestor, merge, sink, now } = deps;
-  const route = createLocalRouter(deps.linker);
-  const positions = new Map<string, MergeItem['position']>();
+  const { ingestor, merge, sink, now, linker } = deps;
+  const route = createLocalRouter(linker);
+  /** Waiting tracking events: where they came from and since when, for the pending table. */
+  const waiting = new Map<string, { position: SourcePosition; since: number }>();
+
+  function pendingRow(event: TmsEvent, position: SourcePosition, since: number, resolved: 0 | 1): PendingShipmentRow {
+    const keys = [`tn:${event.tracking_no}`];
+    if (event.fulfillment_ref) keys.push(`ff:${event.fulfillment_ref}`);
+    return {
+      event_uid: eventUid(event),
+      tracking_no: event.tracking_no,
+      link_partition: 0,
+      link_keys: keys,
+      topic: position.topic,
+      partition: position.partition,
+      offset: position.offset,
+      line: position.line ?? 0,
+      event_time: eventTime(event),
+      kafka_time: position.timestamp,
+      ingested_at: since,
+      payload: JSON.stringify(event),
+      resolved,
+    };
+  }
+
+  /** Routes one event; collects merge items and pending-table rows. */
+  function routeOne(event: MergeItem['event'], position: SourcePosition, items: MergeItem[], pending: PendingShipmentRow[], at: number): void {
+    let forwardedSelf = false;
+    for (const r of route(event, at)) {
+      let from = position;
+      if (r.event.kind === 'tms') {
+        if (event.kind === 'tms' && r.event.event_id === event.event_id) forwardedSelf = true;
+        const w = waiting.get(r.event.event_id);
+        if (w !== undefined) {
+          // A tracking event that had to wait moves on now, with the position it arrived with.
+          waiting.delete(r.event.event_id);
+          from = w.position;
+          pending.push(pendingRow(r.event, w.position, w.since, 1));
+        }
+      }
+      items.push({ orderId: r.orderId, event: r.event, position: from, ownerPartition: 0 });
+    }
+    if (event.kind === 'tms' && !forwardedSelf && !waiting.has(event.event_id)) {
+      waiting.set(event.event_id, { position, since: at });
+      pending.push(pendingRow(event, position, at, 0));
+    }
+  }
+
   return {
     async process(messages) {
       const outcomes = await ingestor.ingestBatch(messages);
       const items: MergeItem[] = [];
       const dead: DeadLetterRow[] = [];
+      const pending: PendingShipmentRow[] = [];
       let events = 0;
       let tombstones = 0;
+      const at = now();
       for (const outcome of outcomes) {
         if (outcome.type === 'event') {
           events++;
-          if (outcome.event.kind === 'tms') positions.set(outcome.event.event_id, outcome.position);
-          for (const routed of route(outcome.event, now())) {
-            // A tracking event resolved later keeps the position it arrived with.
-            const position =
-              routed.event.kind === 'tms' ? (positions.get(routed.event.event_id) ?? outcome.position) : outcome.position;
-            if (routed.event.kind === 'tms') positions.delete(routed.event.event_id);
-            items.push({ orderId: routed.orderId, event: routed.event, position, ownerPartition: 0 });
-          }
+          routeOne(outcome.event, outcome.position, items, pending, at);
         } else if (outcome.type === 'tombstone') {
           tombstones++;
         } else {
@@ -56,8 +106,31 @@ export function createEmbeddedPipeline(deps: {
         }
       }
       if (dead.length > 0) sink.writeDeadLetters(dead);
+      if (pending.length > 0) sink.writePendingShipments(pending);
       const changes = merge.apply(items);
       return { events, tombstones, deadLetters: dead.length, changes };
+    },
+    restorePending(list) {
+      const items: MergeItem[] = [];
+      const pending: PendingShipmentRow[] = [];
+      for (const w of list) {
+        // Known as waiting since it first arrived: a re-wait must not reset its orphan age.
+        waiting.set(w.event.event_id, { position: w.position, since: w.waitingSince });
+        const routed = route(w.event, w.waitingSince);
+        for (const r of routed) {
+          const from = r.event.kind === 'tms' ? waiting.get(r.event.event_id) : undefined;
+          if (r.event.kind === 'tms' && from !== undefined) {
+            waiting.delete(r.event.event_id);
+            pending.push(pendingRow(r.event, from.position, from.since, 1));
+          }
+          items.push({ orderId: r.orderId, event: r.event, position: from?.position ?? w.position, ownerPartition: 0 });
+        }
+      }
+      if (pending.length > 0) sink.writePendingShipments(pending);
+      return merge.apply(items);
+    },
+    get pendingCount() {
+      return waiting.size;
     },
   };
 }

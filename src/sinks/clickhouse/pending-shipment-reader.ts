@@ -13,6 +13,8 @@ export interface PendingShipmentEvent {
   waitingSince: number;
   /** The canonical TMS event (parsed payload). */
   event: unknown;
+  /** Where the raw input came from. */
+  position: { topic: string; partition: number; offset: string; timestamp: number; line?: number };
 }
 
 /**
@@ -32,10 +34,16 @@ export async function loadPendingShipmentEvents(opts: {
     link_keys: string[];
     waiting_since: number | string;
     payload: string;
+    topic: string;
+    partition: number | string;
+    offset: number | string;
+    line: number | string;
+    kafka_ms: number | string;
   }>(
     opts.client,
     `SELECT event_uid, tracking_no, link_partition, link_keys,
-            toUnixTimestamp64Milli(ingested_at) AS waiting_since, payload
+            toUnixTimestamp64Milli(ingested_at) AS waiting_since, payload,
+            topic, \`partition\`, toString(\`offset\`) AS offset, line, toUnixTimestamp64Milli(kafka_time) AS kafka_ms
      FROM ${qualifiedTable(opts.database, TABLES.pendingShipments)} FINAL
      WHERE resolved = 0 ${filter}
      ORDER BY ingested_at, event_uid`,
@@ -48,5 +56,12 @@ export async function loadPendingShipmentEvents(opts: {
     linkKeys: r.link_keys,
     waitingSince: Number(r.waiting_since),
     event: JSON.parse(r.payload),
+    position: {
+      topic: r.topic,
+      partition: Number(r.partition),
+      offset: String(r.offset),
+      timestamp: Number(r.kafka_ms),
+      ...(Number(r.line) > 0 ? { line: Number(r.line) } : {}),
+    },
   }));
 }
