@@ -11,6 +11,7 @@ import { installErrorHandling } from './http-error.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerConsoleRoutes } from './routes/console-files.js';
+import { registerShipmentRoutes, type OrphanShipment } from './routes/shipments.js';
 import { registerOpsRoutes, type Readiness } from './routes/ops.js';
 import { registerOrderRoutes } from './routes/orders.js';
 import { registerSqlRoutes } from './routes/sql.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   consoleDir?: string;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** Shipments waiting too long for their order link (this worker's linker); `/shipments/orphans` when given. */
+  orphans?: { list: () => OrphanShipment[]; afterMs: number };
 }
 
 /** Largest request body, bytes: a SQL statement is the biggest thing anyone sends. */
@@ -69,6 +72,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     maxResultRows: deps.sql.maxResultRows,
     maxExecutionSeconds: deps.sql.maxExecutionSeconds,
   });
+  if (deps.orphans !== undefined) registerShipmentRoutes(app, { orphans: deps.orphans.list, orphanAfterMs: deps.orphans.afterMs });
   registerConsoleRoutes(app, { consoleDir: deps.consoleDir ?? path.join(PACKAGE_ROOT, 'dashboards', 'console') });
   if (deps.feed !== undefined) {
     await registerFeedRoutes(app, {

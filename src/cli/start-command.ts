@@ -7,7 +7,7 @@ import { createEmbeddedRuntime, startKafkaRuntime } from '../main.js';
 import { createApiServer, createAuthenticator, ensureDemoToken, loadAuthConfig, type Readiness } from '../api/index.js';
 import { createTrafficGenerator } from '../simulator/index.js';
 import { createClickHouseClient } from '../sinks/index.js';
-import type { GoldenStore } from '../golden/index.js';
+import type { GoldenStore, ShipmentLinker } from '../golden/index.js';
 import type { ChangeFeed } from '../feed/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Storage } from '../main.js';
@@ -43,7 +43,16 @@ interface RunningApi {
 async function startApi(
   config: Config,
   logger: Logger,
-  parts: { metrics: Metrics; store: GoldenStore; feed: ChangeFeed; storage: Storage; dataPath: string; readiness(): Promise<Readiness> },
+  parts: {
+    metrics: Metrics;
+    store: GoldenStore;
+    feed: ChangeFeed;
+    storage: Storage;
+    dataPath: string;
+    readiness(): Promise<Readiness>;
+    /** The linker whose waiting shipments this worker reports as orphans. */
+    linker?: ShipmentLinker;
+  },
 ): Promise<RunningApi> {
   const { config: authConfig, demoToken } = ensureDemoToken(
     await loadAuthConfig({
@@ -66,7 +75,9 @@ async function startApi(
     auth: createAuthenticator(authConfig),
     store: parts.store,
     feed: parts.feed,
-    client: parts.storage.client,
+    // Lookups read through their own client: a chDB client runs one statement at a time, and the
+    // pipeline's inserts must not hold an agent's lookup up.
+    client: parts.storage.reader,
     database: parts.storage.database,
     sql: {
       openClient: openSqlClient,
@@ -74,6 +85,14 @@ async function startApi(
       maxResultRows: config.ORDERLAKE_SQL_MAX_RESULT_ROWS,
     },
     readiness: parts.readiness,
+    ...(parts.linker !== undefined
+      ? {
+          orphans: {
+            list: () => parts.linker!.orphans(Date.now(), config.ORDERLAKE_ORPHAN_AFTER_MS),
+            afterMs: config.ORDERLAKE_ORPHAN_AFTER_MS,
+          },
+        }
+      : {}),
   });
   const address = await app.listen({ host: config.ORDERLAKE_HTTP_HOST, port: config.ORDERLAKE_HTTP_PORT });
   logger.info({ address, docs: `${address}/docs` }, 'HTTP API listening');

@@ -56,9 +56,9 @@ describe('operations, OpenAPI, docs and console files', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     const operations = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`));
     expect(operations.sort()).toEqual(
-      ['GET /health', 'GET /metrics', 'GET /orders', 'GET /orders/{order_id}', 'GET /orders/{order_id}/timeline', 'GET /ready', 'POST /sql'].sort(),
+      ['GET /health', 'GET /metrics', 'GET /orders', 'GET /orders/{order_id}', 'GET /orders/{order_id}/timeline', 'GET /ready', 'GET /shipments/orphans', 'POST /sql'].sort(),
     );
-    for (const [p, op] of [['/orders/{order_id}', 'get'], ['/orders', 'get'], ['/orders/{order_id}/timeline', 'get'], ['/sql', 'post']] as const) {
+    for (const [p, op] of [['/orders/{order_id}', 'get'], ['/orders', 'get'], ['/orders/{order_id}/timeline', 'get'], ['/sql', 'post'], ['/shipments/orphans', 'get']] as const) {
       const operation = doc.paths[p]![op]!;
       expect(operation.security, p).toEqual([{ bearerAuth: [] }]);
       expect(Object.keys(operation.responses).sort(), p).toEqual(expect.arrayContaining(['200', '400', '401', '403']));

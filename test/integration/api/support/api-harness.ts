@@ -92,6 +92,7 @@ function apiFor(
     sql: { openClient: h.openSqlClient, ...limits },
     readiness: async () => ({ ready: true, checks: { clickhouse: true, state_rebuilt: true, kafka_assigned: 'embedded mode' } }),
     consoleDir: h.consoleDir,
+    orphans: { list: () => h.runtime.linker.orphans(Date.now(), 0), afterMs: 0 },
   });
 }
 
