@@ -109,11 +109,13 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
       for (const [orderId, entry] of touched) {
         const body = deriveView(entry.state);
         const previous = entry.view;
-        const changedFields = changedFieldsOf(previous, body);
-        if (changedFields.length === 0) continue;
+        // A newly applied event always changes the view (it raises its source's `sources.*.events`),
+        // so every touched order gets a new version without comparing views; which fields changed
+        // is only worked out when a consumer (the WebSocket feed) asks.
+        if (previous === null && body === null) continue;
         stamp ??= options.now();
         settle(entry, body, entry.version + 1, stamp);
-        changes.push({ orderId, view: entry.view, previous, version: entry.version, changedFields });
+        changes.push(lazyChange(orderId, entry.view, previous, entry.version, body));
       }
       return changes;
     },
@@ -155,6 +157,21 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
         else if (entry.state.deleted) deletedOrders++;
       }
       return { applied, duplicates, afterDelete, orders, deletedOrders };
+    },
+  };
+}
+
+/** A ViewChange whose `changedFields` is computed on first read, then kept. */
+function lazyChange(orderId: string, view: GoldenView | null, previous: GoldenView | null, version: number, body: GoldenViewBody | null): ViewChange {
+  let fields: string[] | undefined;
+  return {
+    orderId,
+    view,
+    previous,
+    version,
+    get changedFields() {
+      fields ??= changedFieldsOf(previous, body);
+      return fields;
     },
   };
 }

@@ -80,7 +80,8 @@ export function createMergeStage(deps: {
             updatedAt: c.view ? Date.parse(c.view.updated_at) : updatedAt,
           });
         }
-        feed?.publish(changes.map((c) => ({ ...c, ...(times.get(c.orderId) ?? { sourceTime: 0, kafkaTime: 0 }) })));
+        // Object.assign, not a spread: a spread would evaluate each change's lazy `changedFields`.
+        feed?.publish(changes.map((c) => Object.assign(c, times.get(c.orderId) ?? { sourceTime: 0, kafkaTime: 0 })));
       }
       if (metrics && before) {
         const after = store.counters();
