@@ -1,4 +1,3 @@
-import type { Consumer, Kafka, Producer, Message, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { routeEvent } from '../golden/index.js';
 import type { Ingestor } from '../pipeline/ingest.js';
@@ -6,11 +5,12 @@ import type { RawMessage } from '../pipeline/raw-message.js';
 import { encodeEventMessage, encodeLinkMessage } from '../pipeline/internal-messages.js';
 import type { DeadLetterRow } from '../sinks/index.js';
 import { withRetry } from '../retry.js';
-import { toOrderlakeError } from '../errors.js';
+import type { ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
+import type { KafkaWorker } from './kafka-worker.js';
 
 export interface KafkaIngestWorkerDeps {
-  kafka: Kafka;
-  producer: Producer;
+  consumer: ConsumerGroup;
+  producer: KafkaProducer;
   logger: Logger;
   ingestor: Ingestor;
   groupId: string;
@@ -21,36 +21,21 @@ export interface KafkaIngestWorkerDeps {
   now: () => number;
 }
 
-export interface KafkaWorker {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Partitions currently assigned, by topic. */
-  assignment(): Record<string, number[]>;
-}
-
-export function toRawMessage(topic: string, partition: number, m: KafkaMessage): RawMessage {
-  return {
-    topic,
-    partition,
-    offset: m.offset,
-    timestamp: Number(m.timestamp),
-    key: m.key ?? null,
-    value: m.value ?? null,
-  };
+export function toRawMessage(topic: string, partition: number, m: ConsumedMessage): RawMessage {
+  return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value };
 }
 
 /**
  * Stage 1 on Kafka (any worker): decode and normalize the source topics, then re-key every
  * canonical event by order id onto the internal events topic, and tracking events that do not
- * name their order onto the links topic. A batch's offsets are committed only after everything
- * it produced is acknowledged by Kafka and its dead letters by ClickHouse and the DLQ topic.
+ * name their order onto the links topic. A batch resolves — and so its offsets are committed —
+ * only after everything it produced is acknowledged by Kafka and its dead letters by ClickHouse
+ * and the DLQ topic.
  */
 export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorker {
-  const { kafka, producer, logger, ingestor, topics, now } = deps;
-  let consumer: Consumer | null = null;
-  let assigned: Record<string, number[]> = {};
+  const { consumer, producer, logger, ingestor, topics, now } = deps;
 
-  async function handle(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+  async function handle({ topic, partition, messages }: PartitionBatch): Promise<void> {
     const raw = messages.map((m) => toRawMessage(topic, partition, m));
     const outcomes = await withRetry(() => ingestor.ingestBatch(raw), {
       retries: 10,
@@ -58,10 +43,10 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
       maxMs: 10_000,
       onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs, topic, partition }, 'ingest retry'),
     });
-    const events: Message[] = [];
-    const links: Message[] = [];
+    const events: ProducedMessage[] = [];
+    const links: ProducedMessage[] = [];
     const dead: DeadLetterRow[] = [];
-    const dlq: Message[] = [];
+    const dlq: ProducedMessage[] = [];
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
       if (outcome.type === 'event') {
@@ -76,8 +61,8 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
         dead.push(outcome.deadLetter);
         const original = messages[i]!;
         dlq.push({
-          key: original.key ?? null,
-          value: original.value ?? null,
+          key: original.key,
+          value: original.value,
           headers: {
             'orderlake-error-code': outcome.deadLetter.code,
             'orderlake-error-reason': outcome.deadLetter.reason.slice(0, 1000),
@@ -94,43 +79,22 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
       { topic: topics.deadLetters, messages: dlq },
     ].filter((t) => t.messages.length > 0);
     await Promise.all([
-      topicMessages.length > 0 ? producer.sendBatch({ topicMessages, acks: -1 }) : Promise.resolve(),
+      topicMessages.length > 0 ? producer.sendBatch(topicMessages, { acks: 'all' }) : Promise.resolve(),
       dead.length > 0 ? deps.storeDeadLetters(dead) : Promise.resolve(),
     ]);
   }
 
   return {
-    async start() {
-      consumer = kafka.consumer({ groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 4 << 20 });
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        assigned = e.payload.memberAssignment;
-        logger.info({ group: deps.groupId, assignment: assigned }, 'ingest partitions assigned');
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: deps.sourceTopics, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 2,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-          try {
-            await handle(batch.topic, batch.partition, batch.messages);
-          } catch (err) {
-            throw toOrderlakeError(err, 'OL_ERR_KAFKA', { topic: batch.topic, partition: batch.partition });
-          }
-          const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          await consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-          // Moves kafkajs' fetch position too: with eachBatchAutoResolve off, a commit alone does not.
-          resolveOffset(batch.lastOffset());
-          await heartbeat();
-        },
-      });
-    },
-    async stop() {
-      await consumer?.disconnect();
-      consumer = null;
-    },
-    assignment: () => assigned,
+    start: () =>
+      consumer.run({
+        groupId: deps.groupId,
+        topics: deps.sourceTopics,
+        fromBeginning: true,
+        commits: true,
+        partitionConcurrency: 2,
+        eachBatch: handle,
+      }),
+    stop: () => consumer.stop(),
+    assignment: () => consumer.assignment(),
   };
 }

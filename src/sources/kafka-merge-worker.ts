@@ -1,18 +1,20 @@
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { GoldenStore } from '../golden/index.js';
 import type { MergeItem, MergeStage } from '../pipeline/merge-stage.js';
 import { decodeEventMessage } from '../pipeline/internal-messages.js';
-import type { KafkaWorker } from './kafka-ingest-worker.js';
+import type { ConsumerGroup, PartitionBatch, PartitionsByTopic } from './kafka/index.js';
+import type { KafkaWorker } from './kafka-worker.js';
 
 /**
  * Stage 3 on Kafka: the owner of an events-topic partition owns its orders. On assignment it
  * rebuilds their golden state from ClickHouse before touching a batch; each batch is merged in
- * memory (pushes go out at once), its rows are flushed to ClickHouse, and only then are its
- * offsets committed — so a crash re-delivers, and the merge's de-duplication absorbs it.
+ * memory (pushes go out at once) and its rows are flushed to ClickHouse before the batch resolves
+ * — and only then are its offsets committed, so a crash re-delivers, and the merge's
+ * de-duplication absorbs it. Revoked partitions' orders are evicted from memory: their next owner
+ * rebuilds them.
  */
 export function createKafkaMergeWorker(deps: {
-  kafka: Kafka;
+  consumer: ConsumerGroup;
   logger: Logger;
   store: GoldenStore;
   merge: MergeStage;
@@ -23,14 +25,25 @@ export function createKafkaMergeWorker(deps: {
   /** Resolves when every row buffered so far is acknowledged by ClickHouse. */
   flush(): Promise<void>;
 }): KafkaWorker & { ready(): boolean } {
-  const { kafka, logger, store, merge, topic } = deps;
-  let consumer: Consumer | null = null;
-  let assigned: number[] = [];
+  const { consumer, logger, store, merge, topic } = deps;
+  const assigned = new Set<number>();
   /** Partitions whose orders are restored in memory; a batch of any other partition waits for its rebuild. */
   const rebuiltPartitions = new Set<number>();
   const rebuilding = new Map<number, Promise<void>>();
   /** Which partition owns each order held in memory, so revoked partitions can be evicted. */
   const ownerOf = new Map<string, number>();
+
+  function evict(partitions: ReadonlySet<number>): number {
+    let evicted = 0;
+    for (const [orderId, p] of ownerOf) {
+      if (partitions.has(p)) {
+        store.evict(orderId);
+        ownerOf.delete(orderId);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
 
   function ensureRebuilt(partition: number): Promise<void> {
     if (rebuiltPartitions.has(partition)) return Promise.resolve();
@@ -40,7 +53,9 @@ export function createKafkaMergeWorker(deps: {
         .rebuild([partition])
         .then((restored) => {
           for (const { orderId } of restored) ownerOf.set(orderId, partition);
-          if (assigned.includes(partition)) rebuiltPartitions.add(partition);
+          if (assigned.has(partition)) rebuiltPartitions.add(partition);
+          // Revoked while rebuilding: what was just restored belongs to the partition's next owner.
+          else evict(new Set([partition]));
         })
         .finally(() => rebuilding.delete(partition));
       rebuilding.set(partition, running);
@@ -48,72 +63,56 @@ export function createKafkaMergeWorker(deps: {
     return running;
   }
 
-  function onAssignment(partitions: number[]): void {
-    const next = new Set(partitions);
-    const lost = assigned.filter((p) => !next.has(p));
-    assigned = partitions;
-    if (lost.length > 0) {
-      const lostSet = new Set(lost);
-      let evicted = 0;
-      for (const [orderId, p] of ownerOf) {
-        if (lostSet.has(p)) {
-          store.evict(orderId);
-          ownerOf.delete(orderId);
-          evicted++;
-        }
+  async function onAssign(partitions: PartitionsByTopic): Promise<void> {
+    const gained = partitions[topic] ?? [];
+    for (const p of gained) assigned.add(p);
+    logger.info({ group: deps.groupId, gained }, 'merge partitions assigned: rebuilding their orders');
+    // A failed rebuild is logged here and retried by the partition's next batch.
+    await Promise.all(
+      gained.map((p) => ensureRebuilt(p).catch((err) => logger.error({ err, partition: p }, 'state rebuild failed; retried on the next batch'))),
+    );
+  }
+
+  function onRevoke(partitions: PartitionsByTopic): void {
+    const lost = new Set(partitions[topic] ?? []);
+    for (const p of lost) {
+      assigned.delete(p);
+      rebuiltPartitions.delete(p);
+    }
+    const evicted = evict(lost);
+    logger.info({ lost: [...lost], evicted }, 'partitions revoked: orders evicted from memory');
+  }
+
+  async function handle({ partition, messages }: PartitionBatch): Promise<void> {
+    await ensureRebuilt(partition);
+    const items: MergeItem[] = [];
+    for (const m of messages) {
+      if (m.value === null) continue;
+      try {
+        const parsed = decodeEventMessage(m.value);
+        items.push({ orderId: parsed.orderId, event: parsed.event, position: parsed.position, ownerPartition: partition });
+        ownerOf.set(parsed.orderId, partition);
+      } catch (err) {
+        logger.error({ err, partition, offset: m.offset }, 'unreadable internal event skipped');
       }
-      for (const p of lost) rebuiltPartitions.delete(p);
-      logger.info({ lost, evicted }, 'partitions revoked: orders evicted from memory');
     }
-    // Start rebuilding at once; a batch that arrives first waits for its partition (and retries a failed rebuild).
-    for (const p of partitions) {
-      ensureRebuilt(p).catch((err) => logger.error({ err, partition: p }, 'state rebuild failed; retried on the next batch'));
-    }
+    merge.apply(items);
+    await deps.flush();
   }
 
   return {
-    async start() {
-      consumer = kafka.consumer({ groupId: deps.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000, maxBytesPerPartition: 4 << 20 });
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        const partitions = e.payload.memberAssignment[topic] ?? [];
-        logger.info({ group: deps.groupId, partitions }, 'merge partitions assigned');
-        onAssignment(partitions);
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          await ensureRebuilt(batch.partition);
-          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-          const items: MergeItem[] = [];
-          for (const m of batch.messages) {
-            if (m.value === null) continue;
-            try {
-              const parsed = decodeEventMessage(m.value);
-              items.push({ orderId: parsed.orderId, event: parsed.event, position: parsed.position, ownerPartition: batch.partition });
-              ownerOf.set(parsed.orderId, batch.partition);
-            } catch (err) {
-              logger.error({ err, partition: batch.partition, offset: m.offset }, 'unreadable internal event skipped');
-            }
-          }
-          merge.apply(items);
-          await deps.flush();
-          const next = (BigInt(batch.lastOffset()) + 1n).toString();
-          await consumer!.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
-          // Moves kafkajs' fetch position too: with eachBatchAutoResolve off, a commit alone does not.
-          resolveOffset(batch.lastOffset());
-          await heartbeat();
-        },
-      });
-    },
-    async stop() {
-      await consumer?.disconnect();
-      consumer = null;
-    },
-    assignment: () => ({ [topic]: assigned }),
-    ready: () => assigned.length > 0 && assigned.every((p) => rebuiltPartitions.has(p)),
+    start: () =>
+      consumer.run({
+        groupId: deps.groupId,
+        topics: [topic],
+        fromBeginning: true,
+        commits: true,
+        onAssign,
+        onRevoke,
+        eachBatch: handle,
+      }),
+    stop: () => consumer.stop(),
+    assignment: () => consumer.assignment(),
+    ready: () => assigned.size > 0 && [...assigned].every((p) => rebuiltPartitions.has(p)),
   };
 }

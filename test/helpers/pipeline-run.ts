@@ -146,6 +146,8 @@ export interface WorkerEnv {
   groupId: string;
   topicPrefix: string;
   partitions: number;
+  /** Kafka client library of the worker (`KAFKA_CLIENT`); unset: the worker's default. */
+  kafkaClient?: 'kafkajs' | 'rdkafka';
 }
 
 export interface WorkerProcess {
@@ -175,6 +177,7 @@ export async function spawnWorker(env: WorkerEnv, name: string): Promise<WorkerP
       ORDERLAKE_INTERNAL_PARTITIONS: String(env.partitions),
       ORDERLAKE_HTTP_PORT: '0',
       ORDERLAKE_FLUSH_INTERVAL_MS: '100',
+      ...(env.kafkaClient ? { KAFKA_CLIENT: env.kafkaClient } : {}),
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

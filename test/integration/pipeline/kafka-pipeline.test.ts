@@ -30,7 +30,7 @@ import { lakeCounts, readDeadLetters, readGoldenTable } from '../../helpers/gold
  * equal what the pure merge computes from the same events, and every malformed message must be a
  * dead letter.
  */
-describe('Kafka → golden order table', () => {
+describe.each(['kafkajs', 'rdkafka'] as const)('Kafka → golden order table (worker on %s)', (kafkaClient) => {
   let kafka: Kafka;
   let admin: Admin;
 
@@ -53,12 +53,12 @@ describe('Kafka → golden order table', () => {
     const produced = await produceScenario(kafka, schemaRegistryUrl(), lines, topics, malformed);
 
     const dataDir = await mkdtemp(path.join(tmpdir(), 'orderlake-it-'));
-    const env = newWorkerEnv(kafkaBrokers(), schemaRegistryUrl(), dir, dataDir);
+    const env = { ...newWorkerEnv(kafkaBrokers(), schemaRegistryUrl(), dir, dataDir), kafkaClient };
     const started = performance.now();
     const worker = await spawnWorker(env, 'worker');
     await waitUntilDrained(admin, env, Object.values(topics), worker, 240_000);
     const seconds = (performance.now() - started) / 1000;
-    console.log(`[kafka-pipeline] ${produced} messages consumed, merged and committed in ${seconds.toFixed(1)} s (${Math.round(produced / seconds)} events/s, worker start-up included)`);
+    console.log(`[kafka-pipeline ${kafkaClient}] ${produced} messages consumed, merged and committed in ${seconds.toFixed(1)} s (${Math.round(produced / seconds)} events/s, worker start-up included)`);
     expect(await stopWorker(worker)).toBe(0);
 
     const client = createClickHouseClient({ database: env.database, dataPath: path.join(dataDir, 'lake') });

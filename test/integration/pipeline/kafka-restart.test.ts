@@ -31,7 +31,7 @@ import { lakeCounts, readDeadLetters, readGoldenTable } from '../../helpers/gold
  * uninterrupted run — nothing lost (uncommitted batches are re-delivered) and nothing doubled (the
  * merge and the lake de-duplicate by event identity).
  */
-describe('Kafka worker killed mid-stream and restarted', () => {
+describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream and restarted (worker on %s)', (kafkaClient) => {
   let kafka: Kafka;
   let admin: Admin;
 
@@ -54,7 +54,7 @@ describe('Kafka worker killed mid-stream and restarted', () => {
     await produceScenario(kafka, schemaRegistryUrl(), lines, topics, malformed);
 
     const dataDir = await mkdtemp(path.join(tmpdir(), 'orderlake-it-'));
-    const env = newWorkerEnv(kafkaBrokers(), schemaRegistryUrl(), dir, dataDir);
+    const env = { ...newWorkerEnv(kafkaBrokers(), schemaRegistryUrl(), dir, dataDir), kafkaClient };
     const eventsTopic = `${env.topicPrefix}events`;
 
     const first = await spawnWorker(env, 'worker-killed');
@@ -70,7 +70,7 @@ describe('Kafka worker killed mid-stream and restarted', () => {
       { timeoutMs: 240_000, intervalMs: 20, describe: 'the first worker to be mid-stream' },
     );
     await stopWorker(first, 'SIGKILL');
-    console.log(`[kafka-restart] worker killed with ${lagAtKill} source messages still unconsumed`);
+    console.log(`[kafka-restart ${kafkaClient}] worker killed with ${lagAtKill} source messages still unconsumed`);
     expect(lagAtKill).toBeGreaterThan(0);
 
     const second = await spawnWorker(env, 'worker-restarted');
