@@ -91,7 +91,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
         topics: deps.sourceTopics,
         fromBeginning: true,
         commits: true,
-        partitionConcurrency: 2,
+        partitionConcurrency: 4,
         eachBatch: handle,
       }),
     stop: () => consumer.stop(),

@@ -107,6 +107,9 @@ export function createKafkaMergeWorker(deps: {
         topics: [topic],
         fromBeginning: true,
         commits: true,
+        // While one partition's batch waits for its ClickHouse flush, the others keep merging (and
+        // pushing): the flush, not the merge, is what a push would otherwise queue behind.
+        partitionConcurrency: 8,
         onAssign,
         onRevoke,
         eachBatch: handle,

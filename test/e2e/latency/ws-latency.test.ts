@@ -71,6 +71,7 @@ describe('WebSocket push latency (Kafka → feed)', () => {
         KAFKA_BROKERS: kafkaBrokers().join(','),
         SCHEMA_REGISTRY_URL: schemaRegistryUrl(),
         KAFKA_GROUP_ID: GROUP,
+        ...(process.env.ORDERLAKE_TEST_KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.ORDERLAKE_TEST_KAFKA_CLIENT } : {}),
         ORDERLAKE_TOPIC_PREFIX: PREFIX,
         ORDERLAKE_INTERNAL_PARTITIONS: '3',
         ORDERLAKE_PIPELINES_DIR: pipelines.dir,
