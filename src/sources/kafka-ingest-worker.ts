@@ -7,6 +7,7 @@ import type { DeadLetterRow } from '../sinks/index.js';
 import { withRetry } from '../retry.js';
 import type { ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
+import { createSentFacts } from './sent-facts.js';
 
 export interface KafkaIngestWorkerDeps {
   consumer: ConsumerGroup;
@@ -34,6 +35,7 @@ export function toRawMessage(topic: string, partition: number, m: ConsumedMessag
  */
 export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorker {
   const { consumer, producer, logger, ingestor, topics, now } = deps;
+  const sentFacts = createSentFacts(200_000);
 
   async function handle({ topic, partition, messages }: PartitionBatch): Promise<void> {
     const raw = messages.map((m) => toRawMessage(topic, partition, m));
@@ -45,6 +47,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
     });
     const events: ProducedMessage[] = [];
     const links: ProducedMessage[] = [];
+    const newFacts = new Map<string, { key: string; orderId: string }>();
     const dead: DeadLetterRow[] = [];
     const dlq: ProducedMessage[] = [];
     for (let i = 0; i < outcomes.length; i++) {
@@ -55,6 +58,11 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
           events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position: outcome.position }) });
         }
         for (const input of link) {
+          if (input.type === 'fact') {
+            const id = `${input.key}\u0000${input.orderId}`;
+            if (sentFacts.has(input.key, input.orderId) || newFacts.has(id)) continue;
+            newFacts.set(id, { key: input.key, orderId: input.orderId });
+          }
           links.push({ key: input.key, value: encodeLinkMessage({ input, position: outcome.position }) });
         }
       } else if (outcome.type === 'dead') {
@@ -82,6 +90,8 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
       topicMessages.length > 0 ? producer.sendBatch(topicMessages, { acks: 'all' }) : Promise.resolve(),
       dead.length > 0 ? deps.storeDeadLetters(dead) : Promise.resolve(),
     ]);
+    // Only acknowledged facts count as sent: a failed batch sends them again on its retry.
+    for (const f of newFacts.values()) sentFacts.add(f.key, f.orderId);
   }
 
   return {
