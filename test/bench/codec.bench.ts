@@ -2,9 +2,9 @@
  * Codec benchmark: decoding Confluent-framed WMS/TMS/CRM messages through createAvroDecoder
  * (hot path `decodeKnown`, and the async `decode`) against the baseline of raw avsc
  * `type.fromBuffer` of the same Avro bodies with their writer types (no frame, no resolution).
- * Run: `npx tsx test/bench/codec.bench.ts [N]`; writes test/bench/results/codec.json.
+ * Run: `npx tsx test/bench/codec.bench.ts [--events N]`; writes test/bench/results/codec.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -17,10 +17,11 @@ import {
   loadSchemas,
   readSchemaId,
 } from '../../src/codecs/index.js';
+import { row } from './support/bench-result.js';
+import { isMain, numberArg, runBenchMain } from './support/bench-main.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/contract/hundred-twenty-orders-shuffled.jsonl');
-const RESULTS = path.join(ROOT, 'test/bench/results/codec.json');
 
 const READERS: Record<string, string> = {
   'crm.public.orders': 'crm.public.orders',
@@ -142,16 +143,31 @@ export async function runCodecBench(n = 200_000, rounds = 7): Promise<CodecBench
   };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const n = Number(process.argv[2] ?? 200_000);
-  const result = await runCodecBench(n);
-  mkdirSync(path.dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-  const line = (label: string, t: Timing) => `${label.padEnd(34)} ${String(t.eventsPerSec).padStart(10)} events/s  (${t.ms} ms)`;
-  console.log(`codec bench, N=${n} (${Object.entries(result.mix).map(([t, c]) => `${t}: ${c}`).join(', ')})`);
-  console.log(line('raw avsc type.fromBuffer (baseline)', result.baseline));
-  console.log(line('createAvroDecoder.decodeKnown', result.decodeKnown));
-  console.log(line('createAvroDecoder.decode (async)', result.decodeAsync));
-  console.log(`ratio decodeKnown/baseline ${result.ratioKnown}, decode/baseline ${result.ratioAsync}`);
-  console.log(`written to ${path.relative(ROOT, RESULTS)}`);
+if (isMain(import.meta.url)) {
+  await runBenchMain('codec', async () => {
+    const result = await runCodecBench(numberArg('events', 200_000));
+    const rows = [
+      row({
+        benchmark: 'codec',
+        metric: 'createAvroDecoder.decodeKnown (frame + writer→reader)',
+        value: result.decodeKnown.eventsPerSec,
+        unit: 'events/s',
+        baseline: result.baseline.eventsPerSec,
+        baselineLabel: 'raw avsc fromBuffer',
+        target: '',
+        met: null,
+      }),
+      row({
+        benchmark: 'codec',
+        metric: 'createAvroDecoder.decode (async)',
+        value: result.decodeAsync.eventsPerSec,
+        unit: 'events/s',
+        baseline: result.baseline.eventsPerSec,
+        baselineLabel: 'raw avsc fromBuffer',
+        target: '',
+        met: null,
+      }),
+    ];
+    return { rows, details: result };
+  });
 }

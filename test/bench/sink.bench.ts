@@ -4,12 +4,11 @@
  * baseline of raw `client.insert` calls of the same rows and batch size in JSONCompactEachRow (the
  * fastest format the client can send to chDB), plus raw JSONEachRow to show why it was not chosen.
  * Every run gets fresh tables. Also records the longest event-loop stall seen during sink runs.
- * Run: `npx tsx test/bench/sink.bench.ts [N]`; writes test/bench/results/sink.json.
+ * Run: `npx tsx test/bench/sink.bench.ts [--rows N]`; writes test/bench/results/sink.json.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import {
@@ -25,11 +24,13 @@ import {
   type LakeRow,
   type TableEncoding,
 } from '../../src/sinks/index.js';
+import { row, type BenchRow } from './support/bench-result.js';
+import { isMain, numberArg, progress, runBenchMain } from './support/bench-main.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const RESULTS = path.join(ROOT, 'test/bench/results/sink.json');
-const N = Number(process.argv[2] ?? 100_000);
+const BENCH = 'sink';
 const BATCH_SIZES = [1000, 5000, 20_000];
+/** ORDERLAKE_BATCH_ROWS' default: the batch size the table reports. */
+const DEFAULT_BATCH_ROWS = 5000;
 /** Rows handed to the sink per write call, like one consumed Kafka batch. */
 const WRITE_CHUNK = 500;
 const T0 = Date.UTC(2026, 10, 27);
@@ -128,7 +129,7 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
-async function main(): Promise<void> {
+export async function runSinkBench(N: number): Promise<{ rows: BenchRow[]; details: unknown }> {
   const dataPath = path.join(tmpdir(), `orderlake-bench-chdb-${process.pid}`);
   const client = createClickHouseClient({ database: 'default', dataPath });
   const logger = pino({ level: 'silent' });
@@ -185,19 +186,16 @@ async function main(): Promise<void> {
           runs.push({ table: encoding.table, batchRows, variant: `raw ${format}`, rows: rows.length, ms: Math.round(ms), rowsPerSec: Math.round((rows.length / ms) * 1000) });
           await client.command({ query: `DROP DATABASE ${database} SYNC` });
         }
-        process.stderr.write(`${encoding.table} batch ${batchRows}: ${runs.slice(-3).map((r) => `${r.variant} ${r.rowsPerSec} rows/s`).join(', ')}\n`);
+        progress(BENCH, `${encoding.table} batch ${batchRows}: ${runs.slice(-3).map((r) => `${r.variant} ${r.rowsPerSec} rows/s`).join(', ')}`);
       }
     }
   } finally {
     await client.close();
     rmSync(dataPath, { recursive: true, force: true });
   }
-  const result = {
-    bench: 'sink',
+  const details = {
     n: N,
-    node: process.version,
     engine: 'chDB 3.4 (ClickHouse 26.7) via @clickhouse/client 1.23',
-    when: new Date().toISOString(),
     writeChunk: WRITE_CHUNK,
     avgPayloadBytes: { lake_events: avgBytes(lake), golden_orders: avgBytes(golden) },
     runs,
@@ -211,9 +209,41 @@ async function main(): Promise<void> {
         return { table: r.table, batchRows: r.batchRows, sinkVsRaw: Number((r.rowsPerSec / raw.rowsPerSec).toFixed(2)) };
       }),
   };
-  mkdirSync(path.dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${JSON.stringify(result.ratios)}\nwrote ${RESULTS}\n`);
+  const rows: BenchRow[] = [];
+  for (const table of [LAKE_ENCODING.table, GOLDEN_ENCODING.table]) {
+    const sink = runs.find((r) => r.table === table && r.batchRows === DEFAULT_BATCH_ROWS && r.variant === 'sink')!;
+    const raw = runs.find((r) => r.table === table && r.batchRows === DEFAULT_BATCH_ROWS && r.variant === 'raw JSONCompactEachRow')!;
+    rows.push(
+      row({
+        benchmark: BENCH,
+        metric: `${table} via sink, batches of ${DEFAULT_BATCH_ROWS}`,
+        value: sink.rowsPerSec,
+        unit: 'rows/s',
+        baseline: raw.rowsPerSec,
+        baselineLabel: 'raw insert JSONCompactEachRow',
+        target: '',
+        met: null,
+        note: `loop stall max ${sink.maxLoopStallMs} ms`,
+      }),
+    );
+  }
+  if (lookup) {
+    rows.push(
+      row({
+        benchmark: BENCH,
+        metric: `golden FINAL point lookup p50 (p95 ${lookup.p95Ms} ms), ${lookup.orders} orders`,
+        value: lookup.p50Ms,
+        unit: 'ms',
+        baseline: null,
+        baselineLabel: '',
+        target: '',
+        met: null,
+      }),
+    );
+  }
+  return { rows, details };
 }
 
-await main();
+if (isMain(import.meta.url)) {
+  await runBenchMain(BENCH, () => runSinkBench(numberArg('rows', 100_000)));
+}

@@ -166,7 +166,9 @@ async function formatStorage(
   cwd: string,
   deadline: number,
 ): Promise<void> {
-  const clusterId = randomBytes(16).toString('base64url');
+  // A cluster id starting with '-' would be read as an option by StorageTool: draw until it does not.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const args = [...jvmArgs, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile];
   const output: Buffer[] = [];
   const child = spawn(java, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
