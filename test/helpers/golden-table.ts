@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { expect } from 'vitest';
 
 /** The newest golden view of every live order in ClickHouse (FINAL: ReplacingMergeTree collapsed). */
 export async function readGoldenTable(client: ClickHouseClient, database: string): Promise<Map<string, Record<string, unknown>>> {
@@ -25,4 +26,18 @@ export async function lakeCounts(client: ClickHouseClient, database: string): Pr
   });
   const [row] = (await rs.json()) as Array<{ rows: string | number; distinct: string | number }>;
   return { rows: Number(row!.rows), distinct: Number(row!.distinct) };
+}
+
+/** The golden table holds exactly the expected orders, each equal to its expected view (version and updated_at aside). */
+export async function expectGoldenTableEquals(
+  client: ClickHouseClient,
+  database: string,
+  expected: ReadonlyMap<string, Record<string, unknown> | object>,
+): Promise<void> {
+  const golden = await readGoldenTable(client, database);
+  expect([...golden.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [orderId, view] of expected) {
+    const { version: _v, updated_at: _u, ...body } = golden.get(orderId) as Record<string, unknown>;
+    expect(body, orderId).toEqual(view);
+  }
 }

@@ -230,3 +230,35 @@ export function newWorkerEnv(brokers: string[], registryUrl: string, pipelinesDi
 }
 
 export { generateScenario, randomName };
+
+/** A scenario on fresh source topics of the run's broker, produced and ready for a worker. */
+export interface KafkaScenario {
+  topics: Record<string, string>;
+  expected: Map<string, GoldenViewBody>;
+  malformed: Malformed[];
+  produced: number;
+  env: WorkerEnv;
+  dataDir: string;
+}
+
+/**
+ * Shared set-up of the Kafka pipeline tests: ≥10,000 reference events (shuffled, ~10 % re-delivered,
+ * WMS v1 and v2 mixed) plus `malformedCount` malformed messages on random source topics with three
+ * partitions, the pure merge's views of them, and a worker environment on a fresh chDB directory.
+ */
+export async function prepareKafkaScenario(
+  kafka: Kafka,
+  admin: Admin,
+  options: { brokers: string[]; registryUrl: string; seed: number; startTime: number; malformedCount: number; kafkaClient: 'kafkajs' | 'rdkafka' },
+): Promise<KafkaScenario> {
+  const { dir, topics } = await pipelinesWithTopicPrefix(`${randomName('src')}.`);
+  await createSourceTopics(admin, topics, 3);
+  const lines = generateScenario({ seed: options.seed, orders: 700, startTime: options.startTime, duplicateRate: 0.1, shuffle: 'full', wmsV1Share: 0.5 });
+  if (lines.length < 10_000) throw new Error(`the scenario has only ${lines.length} events; the tests promise at least 10,000`);
+  const malformed = malformedMessages(topics, options.malformedCount);
+  const expected = await expectedViews(lines);
+  const produced = await produceScenario(kafka, options.registryUrl, lines, topics, malformed);
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'orderlake-it-'));
+  const env = { ...newWorkerEnv(options.brokers, options.registryUrl, dir, dataDir), kafkaClient: options.kafkaClient };
+  return { topics, expected, malformed, produced, env, dataDir };
+}

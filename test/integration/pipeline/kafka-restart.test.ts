@@ -1,5 +1,3 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
@@ -8,22 +6,8 @@ import { kafkaBrokers } from '../../helpers/kafka-env.js';
 import { schemaRegistryUrl } from '../../helpers/registry-env.js';
 import { testKafka } from '../../helpers/kafka-client.js';
 import { waitFor } from '../../helpers/kafka-topics.js';
-import {
-  createSourceTopics,
-  expectedViews,
-  generateScenario,
-  groupLag,
-  malformedMessages,
-  newWorkerEnv,
-  pipelinesWithTopicPrefix,
-  produceScenario,
-  randomName,
-  spawnWorker,
-  stopWorker,
-  stripVolatile,
-  waitUntilDrained,
-} from '../../helpers/pipeline-run.js';
-import { lakeCounts, readDeadLetters, readGoldenTable } from '../../helpers/golden-table.js';
+import { groupLag, prepareKafkaScenario, spawnWorker, stopWorker, waitUntilDrained } from '../../helpers/pipeline-run.js';
+import { expectGoldenTableEquals, lakeCounts, readDeadLetters } from '../../helpers/golden-table.js';
 
 /**
  * A worker killed with SIGKILL mid-stream (no flush, no commit, no goodbye) and a new one started
@@ -45,16 +29,14 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream a
   });
 
   it('gives the same golden table, nothing lost, nothing doubled', async () => {
-    const { dir, topics } = await pipelinesWithTopicPrefix(`${randomName('src')}.`);
-    await createSourceTopics(admin, topics, 3);
-    const lines = generateScenario({ seed: 99, orders: 700, startTime: Date.UTC(2026, 10, 21), duplicateRate: 0.1, shuffle: 'full', wmsV1Share: 0.5 });
-    expect(lines.length).toBeGreaterThanOrEqual(10_000);
-    const malformed = malformedMessages(topics, 12);
-    const expected = await expectedViews(lines);
-    await produceScenario(kafka, schemaRegistryUrl(), lines, topics, malformed);
-
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'orderlake-it-'));
-    const env = { ...newWorkerEnv(kafkaBrokers(), schemaRegistryUrl(), dir, dataDir), kafkaClient };
+    const { topics, expected, malformed, env, dataDir } = await prepareKafkaScenario(kafka, admin, {
+      brokers: kafkaBrokers(),
+      registryUrl: schemaRegistryUrl(),
+      seed: 99,
+      startTime: Date.UTC(2026, 10, 21),
+      malformedCount: 12,
+      kafkaClient,
+    });
     const eventsTopic = `${env.topicPrefix}events`;
 
     const first = await spawnWorker(env, 'worker-killed');
@@ -79,11 +61,7 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream a
 
     const client = createClickHouseClient({ database: env.database, dataPath: path.join(dataDir, 'lake') });
     try {
-      const golden = await readGoldenTable(client, env.database);
-      expect([...golden.keys()].sort()).toEqual([...expected.keys()].sort());
-      for (const [orderId, view] of expected) {
-        expect(stripVolatile(golden.get(orderId) as { version?: unknown; updated_at?: unknown }), orderId).toEqual(view);
-      }
+      await expectGoldenTableEquals(client, env.database, expected);
       const lake = await lakeCounts(client, env.database);
       expect(lake.rows).toBe(lake.distinct);
       const dead = await readDeadLetters(client, env.database);
