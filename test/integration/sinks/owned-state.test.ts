@@ -93,6 +93,8 @@ describe('state rebuild reads (chDB)', () => {
       linkKeys: ['SF2', 'FF-9'],
       waitingSince: T0 + 3,
       event: JSON.parse(pendingRow('SF2', 3).payload),
+      // Where it came from, so the event keeps its source position when it finally moves on.
+      position: { topic: 'tms.tracking.events', partition: 0, offset: '3', timestamp: T0 + 3 },
     });
     const mine = await createLakeReader(db).loadPendingShipmentEvents([1]);
     expect(mine.map((p) => p.trackingNo)).toEqual(['SF2']);
