@@ -8,6 +8,7 @@ import { withRetry } from '../retry.js';
 import type { ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 import { createSentFacts } from './sent-facts.js';
+import { inChunks } from '../pipeline/yield-chunks.js';
 
 export interface KafkaIngestWorkerDeps {
   consumer: ConsumerGroup;
@@ -39,7 +40,9 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
 
   async function handle({ topic, partition, messages }: PartitionBatch): Promise<void> {
     const raw = messages.map((m) => toRawMessage(topic, partition, m));
-    const outcomes = await withRetry(() => ingestor.ingestBatch(raw), {
+    // In slices, so a large batch does not hold up pushes and lookups on this event loop.
+    const ingestAll = async () => (await inChunks(raw, (slice) => ingestor.ingestBatch(slice))).flat();
+    const outcomes = await withRetry(ingestAll, {
       retries: 10,
       baseMs: 200,
       maxMs: 10_000,

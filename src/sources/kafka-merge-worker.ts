@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { GoldenStore } from '../golden/index.js';
 import type { MergeItem, MergeStage } from '../pipeline/merge-stage.js';
 import { decodeEventMessage } from '../pipeline/internal-messages.js';
+import { inChunks } from '../pipeline/yield-chunks.js';
 import type { ConsumerGroup, PartitionBatch, PartitionsByTopic } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 
@@ -96,7 +97,8 @@ export function createKafkaMergeWorker(deps: {
         logger.error({ err, partition, offset: m.offset }, 'unreadable internal event skipped');
       }
     }
-    merge.apply(items);
+    // In slices, yielding between them, so pushes of one slice go out while the next is merged.
+    await inChunks(items, (slice) => merge.apply(slice));
     await deps.flush();
   }
 
