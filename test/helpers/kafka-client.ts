@@ -1,4 +1,5 @@
-import { Kafka, logLevel, Partitioners, type KafkaConfig, type Producer, type ProducerConfig } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type KafkaConfig, type Producer, type ProducerConfig } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { kafkaBrokers } from './kafka-env.js';
 import { randomName } from './kafka-topics.js';
 
@@ -22,4 +23,37 @@ export function testKafka(config: Partial<KafkaConfig> = {}): Kafka {
  */
 export function testProducer(kafka: Kafka, config: ProducerConfig = {}): Producer {
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
+}
+
+/** A kafkajs client and a connected admin for one describe block, set up and torn down with it. */
+export interface TestKafkaFixture {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that connect a kafkajs client and admin to the run's broker
+ * and disconnect them afterwards; read `kafka` and `admin` inside tests (they exist from beforeAll).
+ */
+export function useTestKafka(): TestKafkaFixture {
+  let kafka: Kafka | undefined;
+  let admin: Admin | undefined;
+  beforeAll(async () => {
+    kafka = testKafka();
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.disconnect();
+  });
+  return {
+    get kafka() {
+      if (!kafka) throw new Error('useTestKafka: the Kafka client exists only inside tests');
+      return kafka;
+    },
+    get admin() {
+      if (!admin) throw new Error('useTestKafka: the admin exists only inside tests');
+      return admin;
+    },
+  };
 }

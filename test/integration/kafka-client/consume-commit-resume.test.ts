@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Kafka } from 'kafkajs';
-import type { ConsumerGroup, KafkaClient, KafkaProducer } from '../../../src/sources/kafka/index.js';
-import { testKafka } from '../../helpers/kafka-client.js';
+import { describe, expect, it } from 'vitest';
+import type { ConsumerGroup } from '../../../src/sources/kafka/index.js';
 import { createTopics, randomName, waitFor } from '../../helpers/kafka-topics.js';
-import { LIBRARIES, committedAtEnd, indexOf, numberedMessages, portClient, recordingMember, type Seen } from './support/port-client.js';
+import { LIBRARIES, committedAtEnd, indexOf, numberedMessages, recordingMember, usePortFixture, type Seen } from './support/port-client.js';
 
 /**
  * The consumer-group runner of each Kafka adapter against the real broker: batches in offset
@@ -11,50 +9,27 @@ import { LIBRARIES, committedAtEnd, indexOf, numberedMessages, portClient, recor
  * and a failing batch that is delivered again instead of skipped.
  */
 describe.each(LIBRARIES)('consumer group on %s', (library) => {
-  let kafka: Kafka;
-  let admin: Admin;
-  let client: KafkaClient;
-  let producer: KafkaProducer;
-  const running: ConsumerGroup[] = [];
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    client = portClient(library);
-    producer = await client.producer();
-  });
-
-  afterAll(async () => {
-    for (const group of running) await group.stop();
-    await producer?.close();
-    await admin?.disconnect();
-  });
-
-  function start(group: ConsumerGroup): ConsumerGroup {
-    running.push(group);
-    return group;
-  }
-
+  const port = usePortFixture(library);
+  const start = (group: ConsumerGroup): ConsumerGroup => port.track(group);
   async function stop(group: ConsumerGroup): Promise<void> {
     await group.stop();
-    running.splice(running.indexOf(group), 1);
+    port.untrack(group);
   }
 
   it('hands over batches in offset order, commits after each, and resumes after the last commit', async () => {
     const topic = randomName('ccr');
     const groupId = randomName('ccr-group');
-    await createTopics(admin, [topic], 3);
-    await producer.sendBatch(
+    await createTopics(port.admin, [topic], 3);
+    await port.producer.sendBatch(
       [{ topic, messages: numberedMessages(0, 600).map((m, i) => ({ ...m, ...(i === 0 ? { headers: { 'x-origin': 'test' } } : {}) })) }],
       { acks: 'all' },
     );
 
     const seen: Seen[] = [];
-    const first = recordingMember('first', start(client.consumerGroup()), seen);
+    const first = recordingMember('first', start(port.client.consumerGroup()), seen);
     await first.member.group.run({ groupId, topics: [topic], fromBeginning: true, commits: true, ...first.spec });
     await waitFor(() => seen.length >= 600, { timeoutMs: 60_000, describe: 'the first 600 records' });
-    await waitFor(() => committedAtEnd(admin, groupId, topic), { timeoutMs: 30_000, intervalMs: 200, describe: 'commits to reach the end' });
+    await waitFor(() => committedAtEnd(port.admin, groupId, topic), { timeoutMs: 30_000, intervalMs: 200, describe: 'commits to reach the end' });
 
     expect(seen).toHaveLength(600);
     expect(new Set(seen.map(indexOf)).size).toBe(600);
@@ -68,12 +43,12 @@ describe.each(LIBRARIES)('consumer group on %s', (library) => {
     await stop(first.member.group);
     expect(first.member.revokes.at(-1)).toEqual({ [topic]: [0, 1, 2] });
 
-    await producer.sendBatch([{ topic, messages: numberedMessages(600, 300) }], { acks: 'all' });
+    await port.producer.sendBatch([{ topic, messages: numberedMessages(600, 300) }], { acks: 'all' });
     const resumed: Seen[] = [];
-    const second = recordingMember('second', start(client.consumerGroup()), resumed);
+    const second = recordingMember('second', start(port.client.consumerGroup()), resumed);
     await second.member.group.run({ groupId, topics: [topic], fromBeginning: true, commits: true, ...second.spec });
     await waitFor(() => resumed.length >= 300, { timeoutMs: 60_000, describe: 'the 300 records produced after the stop' });
-    await waitFor(() => committedAtEnd(admin, groupId, topic), { timeoutMs: 30_000, intervalMs: 200, describe: 'commits to reach the new end' });
+    await waitFor(() => committedAtEnd(port.admin, groupId, topic), { timeoutMs: 30_000, intervalMs: 200, describe: 'commits to reach the new end' });
     expect(resumed.map(indexOf).sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => 600 + i));
     expect(second.member.violations).toEqual([]);
   });
@@ -81,17 +56,17 @@ describe.each(LIBRARIES)('consumer group on %s', (library) => {
   it('never commits when told so, and re-reads from the beginning on the next assignment', async () => {
     const topic = randomName('nocommit');
     const groupId = randomName('nocommit-group');
-    await createTopics(admin, [topic], 2);
-    await producer.sendBatch([{ topic, messages: numberedMessages(0, 200) }], { acks: 'all' });
+    await createTopics(port.admin, [topic], 2);
+    await port.producer.sendBatch([{ topic, messages: numberedMessages(0, 200) }], { acks: 'all' });
 
     for (const round of [1, 2]) {
       const seen: Seen[] = [];
-      const { member, spec } = recordingMember(`round-${round}`, start(client.consumerGroup()), seen);
+      const { member, spec } = recordingMember(`round-${round}`, start(port.client.consumerGroup()), seen);
       await member.group.run({ groupId, topics: [topic], fromBeginning: true, commits: false, ...spec });
       await waitFor(() => seen.length >= 200, { timeoutMs: 60_000, describe: `all 200 records in round ${round}` });
       expect(new Set(seen.map(indexOf)).size).toBe(200);
       await stop(member.group);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const [committed] = await port.admin.fetchOffsets({ groupId, topics: [topic] });
       expect(committed?.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
     }
   });
@@ -99,31 +74,31 @@ describe.each(LIBRARIES)('consumer group on %s', (library) => {
   it('commits an explicit offset with commit()', async () => {
     const topic = randomName('explicit');
     const groupId = randomName('explicit-group');
-    await createTopics(admin, [topic], 1);
-    await producer.sendBatch([{ topic, messages: numberedMessages(0, 50) }], { acks: 'all' });
+    await createTopics(port.admin, [topic], 1);
+    await port.producer.sendBatch([{ topic, messages: numberedMessages(0, 50) }], { acks: 'all' });
     const seen: Seen[] = [];
-    const { member, spec } = recordingMember('explicit', start(client.consumerGroup()), seen);
+    const { member, spec } = recordingMember('explicit', start(port.client.consumerGroup()), seen);
     await member.group.run({ groupId, topics: [topic], fromBeginning: true, commits: false, ...spec });
     await waitFor(() => seen.length >= 50, { timeoutMs: 60_000, describe: 'all 50 records' });
     await member.group.commit(topic, 0, '17');
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const [committed] = await port.admin.fetchOffsets({ groupId, topics: [topic] });
     expect(committed?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '17' })]);
   });
 
   it('delivers a failing batch again instead of skipping it, and commits only after it succeeds', async () => {
     const topic = randomName('failing');
     const groupId = randomName('failing-group');
-    await createTopics(admin, [topic], 2);
-    await producer.sendBatch([{ topic, messages: numberedMessages(0, 300) }], { acks: 'all' });
+    await createTopics(port.admin, [topic], 2);
+    await port.producer.sendBatch([{ topic, messages: numberedMessages(0, 300) }], { acks: 'all' });
 
     const seen: Seen[] = [];
     let failures = 0;
     let committedDuringFailure: string | undefined;
-    const { member, spec } = recordingMember('flaky', start(client.consumerGroup()), seen, {
+    const { member, spec } = recordingMember('flaky', start(port.client.consumerGroup()), seen, {
       async onBatch(batch) {
         if (batch.partition === 0 && failures < 2) {
           failures++;
-          const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const [committed] = await port.admin.fetchOffsets({ groupId, topics: [topic] });
           committedDuringFailure = committed?.partitions.find((p) => p.partition === 0)?.offset;
           throw new Error(`simulated failure ${failures}`);
         }
@@ -131,7 +106,7 @@ describe.each(LIBRARIES)('consumer group on %s', (library) => {
     });
     await member.group.run({ groupId, topics: [topic], fromBeginning: true, commits: true, ...spec });
     await waitFor(() => new Set(seen.map(indexOf)).size >= 300, { timeoutMs: 120_000, describe: 'all 300 records despite two failures' });
-    await waitFor(() => committedAtEnd(admin, groupId, topic), { timeoutMs: 30_000, intervalMs: 200, describe: 'commits to reach the end' });
+    await waitFor(() => committedAtEnd(port.admin, groupId, topic), { timeoutMs: 30_000, intervalMs: 200, describe: 'commits to reach the end' });
     expect(failures).toBe(2);
     expect(committedDuringFailure).toBe('-1');
     const partition0 = seen.filter((s) => s.partition === 0).map((s) => Number(s.offset));

@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { createClickHouseClient } from '../../../src/sinks/index.js';
 import { kafkaBrokers } from '../../helpers/kafka-env.js';
 import { schemaRegistryUrl } from '../../helpers/registry-env.js';
-import { testKafka } from '../../helpers/kafka-client.js';
+import { useTestKafka } from '../../helpers/kafka-client.js';
 import { prepareKafkaScenario, spawnWorker, stopWorker, waitUntilDrained } from '../../helpers/pipeline-run.js';
 import { expectGoldenTableEquals, lakeCounts, readDeadLetters } from '../../helpers/golden-table.js';
 
@@ -16,20 +15,10 @@ import { expectGoldenTableEquals, lakeCounts, readDeadLetters } from '../../help
  * dead letter.
  */
 describe.each(['kafkajs', 'rdkafka'] as const)('Kafka → golden order table (worker on %s)', (kafkaClient) => {
-  let kafka: Kafka;
-  let admin: Admin;
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-  });
-  afterAll(async () => {
-    await admin.disconnect();
-  });
+  const k = useTestKafka();
 
   it('equals the pure merge of the same events, and dead-letters every malformed message', async () => {
-    const { topics, expected, malformed, produced, env, dataDir } = await prepareKafkaScenario(kafka, admin, {
+    const { topics, expected, malformed, produced, env, dataDir } = await prepareKafkaScenario(k.kafka, k.admin, {
       brokers: kafkaBrokers(),
       registryUrl: schemaRegistryUrl(),
       seed: 20261126,
@@ -39,7 +28,7 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka → golden order table (wo
     });
     const started = performance.now();
     const worker = await spawnWorker(env, 'worker');
-    await waitUntilDrained(admin, env, Object.values(topics), worker, 240_000);
+    await waitUntilDrained(k.admin, env, Object.values(topics), worker, 240_000);
     const seconds = (performance.now() - started) / 1000;
     console.log(`[kafka-pipeline ${kafkaClient}] ${produced} messages consumed, merged and committed in ${seconds.toFixed(1)} s (${Math.round(produced / seconds)} events/s, worker start-up included)`);
     expect(await stopWorker(worker)).toBe(0);

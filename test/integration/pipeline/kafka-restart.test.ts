@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Admin, Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { createClickHouseClient } from '../../../src/sinks/index.js';
 import { kafkaBrokers } from '../../helpers/kafka-env.js';
 import { schemaRegistryUrl } from '../../helpers/registry-env.js';
-import { testKafka } from '../../helpers/kafka-client.js';
+import { useTestKafka } from '../../helpers/kafka-client.js';
 import { waitFor } from '../../helpers/kafka-topics.js';
 import { groupLag, prepareKafkaScenario, spawnWorker, stopWorker, waitUntilDrained } from '../../helpers/pipeline-run.js';
 import { expectGoldenTableEquals, lakeCounts, readDeadLetters } from '../../helpers/golden-table.js';
@@ -16,20 +15,10 @@ import { expectGoldenTableEquals, lakeCounts, readDeadLetters } from '../../help
  * merge and the lake de-duplicate by event identity).
  */
 describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream and restarted (worker on %s)', (kafkaClient) => {
-  let kafka: Kafka;
-  let admin: Admin;
-
-  beforeAll(async () => {
-    kafka = testKafka();
-    admin = kafka.admin();
-    await admin.connect();
-  });
-  afterAll(async () => {
-    await admin.disconnect();
-  });
+  const k = useTestKafka();
 
   it('gives the same golden table, nothing lost, nothing doubled', async () => {
-    const { topics, expected, malformed, env, dataDir } = await prepareKafkaScenario(kafka, admin, {
+    const { topics, expected, malformed, env, dataDir } = await prepareKafkaScenario(k.kafka, k.admin, {
       brokers: kafkaBrokers(),
       registryUrl: schemaRegistryUrl(),
       seed: 99,
@@ -44,8 +33,8 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream a
     const lagAtKill = await waitFor(
       async () => {
         if (first.child.exitCode !== null) throw new Error(`worker exited early; see ${first.logFile}`);
-        const ingestLag = await groupLag(admin, `${env.groupId}.ingest`, Object.values(topics));
-        const mergeCommitted = await admin.fetchOffsets({ groupId: `${env.groupId}.merge`, topics: [eventsTopic] }).catch(() => []);
+        const ingestLag = await groupLag(k.admin, `${env.groupId}.ingest`, Object.values(topics));
+        const mergeCommitted = await k.admin.fetchOffsets({ groupId: `${env.groupId}.merge`, topics: [eventsTopic] }).catch(() => []);
         const committedAny = mergeCommitted.some((t) => t.partitions.some((p) => Number(p.offset) > 0));
         return committedAny && ingestLag > 0 ? ingestLag : 0;
       },
@@ -56,7 +45,7 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream a
     expect(lagAtKill).toBeGreaterThan(0);
 
     const second = await spawnWorker(env, 'worker-restarted');
-    await waitUntilDrained(admin, env, Object.values(topics), second, 240_000);
+    await waitUntilDrained(k.admin, env, Object.values(topics), second, 240_000);
     expect(await stopWorker(second)).toBe(0);
 
     const client = createClickHouseClient({ database: env.database, dataPath: path.join(dataDir, 'lake') });

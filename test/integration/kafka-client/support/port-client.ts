@@ -1,9 +1,10 @@
 import { pino } from 'pino';
-import type { Admin } from 'kafkajs';
-import { createKafkajsClient, createRdkafkaClient, loadRdkafka, type KafkaClient } from '../../../../src/sources/kafka/index.js';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
+import { createKafkajsClient, createRdkafkaClient, loadRdkafka, type KafkaClient, type KafkaProducer } from '../../../../src/sources/kafka/index.js';
 import type { ConsumedMessage, ConsumerGroup, ConsumerGroupSpec, PartitionsByTopic } from '../../../../src/sources/kafka/index.js';
 import { kafkaBrokers } from '../../../helpers/kafka-env.js';
-import { testKafka } from '../../../helpers/kafka-client.js';
+import { testKafka, useTestKafka } from '../../../helpers/kafka-client.js';
 import { randomName } from '../../../helpers/kafka-topics.js';
 
 export type Library = 'kafkajs' | 'rdkafka';
@@ -102,4 +103,62 @@ export function numberedMessages(from: number, count: number): Array<{ key: stri
 
 export function indexOf(seen: Seen): number {
   return (JSON.parse(seen.value) as { index: number }).index;
+}
+
+/** One describe block's Kafka port: the adapter under test, its producer, and a kafkajs admin to check with. */
+export interface PortFixture {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly client: KafkaClient;
+  readonly producer: KafkaProducer;
+  /** Remembers a running group so the block's afterAll stops it; returns it. */
+  track(group: ConsumerGroup): ConsumerGroup;
+  /** Forgets a group the test stopped itself. */
+  untrack(group: ConsumerGroup): void;
+}
+
+/**
+ * Registers the hooks of a consumer-group test block on `library`: connects the adapter's producer
+ * and a kafkajs admin before the tests, and stops every tracked group, the producer and the admin
+ * after them.
+ */
+export function usePortFixture(library: Library): PortFixture {
+  const k = useTestKafka();
+  let client: KafkaClient | undefined;
+  let producer: KafkaProducer | undefined;
+  const running: ConsumerGroup[] = [];
+  beforeAll(async () => {
+    client = portClient(library);
+    producer = await client.producer();
+  });
+  afterAll(async () => {
+    for (const group of running) await group.stop();
+    await producer?.close();
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`usePortFixture: the ${what} exists only inside tests`);
+    return value;
+  };
+  return {
+    get kafka() {
+      return k.kafka;
+    },
+    get admin() {
+      return k.admin;
+    },
+    get client() {
+      return ready(client, 'client');
+    },
+    get producer() {
+      return ready(producer, 'producer');
+    },
+    track(group) {
+      running.push(group);
+      return group;
+    },
+    untrack(group) {
+      const i = running.indexOf(group);
+      if (i >= 0) running.splice(i, 1);
+    },
+  };
 }
