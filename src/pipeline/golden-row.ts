@@ -38,6 +38,6 @@ export function toGoldenRow(orderId: string, view: GoldenView | null, version: n
     tracking_nos: [...tracking].sort(),
     exceptions: view.exceptions,
     created_at: view.created_at === null ? null : Date.parse(view.created_at),
-    view: JSON.stringify(view),
+    view,
   };
 }

@@ -110,6 +110,6 @@ export function toLakeRow(item: MergeItem, ingestedAt: number): LakeRow {
     event_time: eventTime(event),
     kafka_time: position.timestamp,
     ingested_at: ingestedAt,
-    payload: JSON.stringify(event),
+    payload: event,
   };
 }

@@ -1,5 +1,13 @@
 /** The ClickHouse sink stage: client, schema, micro-batched writes and the reads that rebuild state. */
-export { createClickHouseClient, ensureDatabase, type ClickHouseClient, type ClickHouseClientConfig } from './clickhouse/client.js';
+export {
+  createClickHouseClient,
+  ensureDatabase,
+  insertEncoded,
+  type ClickHouseClient,
+  type ClickHouseClientConfig,
+  type EncodedInsert,
+} from './clickhouse/client.js';
+export { encodeJsonCompactRows } from './clickhouse/row-body.js';
 export { quoteIdentifier, qualifiedTable } from './clickhouse/identifier.js';
 export { TABLES, type TableName } from './clickhouse/table-names.js';
 export { MIGRATIONS, runMigrations, listAppliedMigrations, type Migration, type AppliedMigration } from './clickhouse/migrations.js';

@@ -5,9 +5,11 @@ import { withRetry, type RetryOptions } from '../../retry.js';
 import { toClickHouseError } from './clickhouse-errors.js';
 import { DEAD_LETTER_ENCODING, type DeadLetterRow } from './dead-letter-row.js';
 import { GOLDEN_ENCODING, type GoldenRow } from './golden-row.js';
-import { qualifiedTable } from './identifier.js';
+import { insertEncoded } from './client.js';
+import { quoteIdentifier } from './identifier.js';
 import { LAKE_ENCODING, type LakeRow } from './lake-row.js';
 import { PENDING_SHIPMENT_ENCODING, type PendingShipmentRow } from './pending-shipment-row.js';
+import { encodeJsonCompactRows } from './row-body.js';
 import type { TableEncoding } from './table-encoding.js';
 
 /** One acknowledged insert, for metrics. */
@@ -65,7 +67,6 @@ export interface ClickHouseSink {
 
 interface TableBuffer<Row> {
   encoding: TableEncoding<Row>;
-  target: string;
   rows: Row[];
   /** Rows taken by the running flush and not acknowledged yet. */
   inFlight: number;
@@ -73,18 +74,21 @@ interface TableBuffer<Row> {
 
 const DEFAULT_RETRY = { retries: 5, baseMs: 100, maxMs: 5_000 };
 
-/** Builds the sink. Inserts use `JSONCompactEachRow` (see `TableEncoding` for the measurement). */
+/**
+ * Builds the sink. Each insert is a `JSONCompactEachRow` body serialized in slices that yield to the
+ * event loop, then handed to ClickHouse whole (see `insertEncoded`, `TableEncoding`).
+ */
 export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouseSink {
   const { client, logger, database, onFlush } = options;
   const batchRows = options.batchRows ?? 5000;
   const flushIntervalMs = options.flushIntervalMs ?? 200;
   const now = options.now ?? (() => performance.now());
   const retry = { ...DEFAULT_RETRY, ...options.retry };
+  quoteIdentifier(database); // a bad name fails here, not at the first flush
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `batchRows must be a positive integer, got ${batchRows}`);
 
   const buffer = <Row>(encoding: TableEncoding<Row>): TableBuffer<Row> => ({
     encoding,
-    target: qualifiedTable(database, encoding.table),
     rows: [],
     inFlight: 0,
   });
@@ -141,17 +145,12 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
 
   async function insert<Row>(target: TableBuffer<Row>, rows: Row[]): Promise<void> {
     const { table, columns } = target.encoding;
-    const values = rows.map(target.encoding.values);
     const started = now();
+    const body = await encodeJsonCompactRows(rows, target.encoding.values);
     await withRetry(
       async () => {
         try {
-          await client.insert({
-            table: target.target,
-            columns: columns as [string, ...string[]],
-            values,
-            format: 'JSONCompactEachRow',
-          });
+          await insertEncoded(client, { database, table, columns, body });
         } catch (err) {
           throw toClickHouseError(err, `insert of ${rows.length} rows into ${table} failed`, { table, rows: rows.length });
         }

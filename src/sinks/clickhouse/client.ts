@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
-import { quoteIdentifier } from './identifier.js';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import { qualifiedTable, quoteIdentifier } from './identifier.js';
 
 export type { ClickHouseClient } from '@clickhouse/client';
 
@@ -38,7 +39,53 @@ export function createClickHouseClient(config: ClickHouseClientConfig): ClickHou
       ...(config.password !== undefined ? { password: config.password } : {}),
     });
   }
-  return createClient({ connection: createChdbConnection({ path: config.dataPath }) as unknown as EmbeddedConnection });
+  const connection = createChdbConnection({ path: config.dataPath });
+  const client = createClient({ connection: connection as unknown as EmbeddedConnection });
+  embeddedConnections.set(client, connection);
+  return client;
+}
+
+/** The chDB connection behind each embedded client, for its zero-copy insert. */
+const embeddedConnections = new WeakMap<ClickHouseClient, ChdbConnection>();
+
+/** A `JSONCompactEachRow` body ready to insert, and where it goes. */
+export interface EncodedInsert {
+  database: string;
+  table: string;
+  /** Column names, plain (not back-quoted). */
+  columns: readonly string[];
+  /** One JSON array per line, in `columns` order (see `encodeJsonCompactRows`). */
+  body: Buffer;
+}
+
+/** Objects in a row are read into `String` columns as their JSON text (see `encodeJsonCompactRows`). */
+const INSERT_SETTINGS = { input_format_json_read_objects_as_strings: 1 } as const;
+
+/**
+ * Inserts a pre-serialized body. On chDB the Buffer is handed to the engine as it is, and parsed
+ * off the event loop (the client's own `insert` serializes every row and joins the body into one
+ * string on the loop); on a server it is streamed as the request body of the `INSERT`.
+ */
+export async function insertEncoded(client: ClickHouseClient, insert: EncodedInsert): Promise<void> {
+  const embedded = embeddedConnections.get(client);
+  if (embedded !== undefined) {
+    await embedded.chdb.rawInsert({
+      table: `${insert.database}.${insert.table}`,
+      columns: insert.columns,
+      values: insert.body,
+      format: 'JSONCompactEachRow',
+      settings: INSERT_SETTINGS,
+    });
+    return;
+  }
+  const columns = insert.columns.map(quoteIdentifier).join(', ');
+  const result = await client.exec({
+    query: `INSERT INTO ${qualifiedTable(insert.database, insert.table)} (${columns}) FORMAT JSONCompactEachRow`,
+    values: Readable.from([insert.body]),
+    clickhouse_settings: INSERT_SETTINGS,
+  });
+  // The response body is empty; reading it to the end releases the connection.
+  for await (const _ of result.stream) void _;
 }
 
 /**

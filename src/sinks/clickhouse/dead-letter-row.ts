@@ -38,7 +38,7 @@ const DEAD_LETTER_FIELDS: Record<keyof DeadLetterRow, FieldCheck> = {
 
 export const DEAD_LETTER_ENCODING: TableEncoding<DeadLetterRow> = {
   table: TABLES.deadLetters,
-  columns: ['id', 'at', 'stage', 'code', 'reason', 'topic', '`partition`', '`offset`', 'line', 'file', 'key', 'value', 'value_json'],
+  columns: ['id', 'at', 'stage', 'code', 'reason', 'topic', 'partition', 'offset', 'line', 'file', 'key', 'value', 'value_json'],
   values: (r) => [r.id, r.at, r.stage, r.code, r.reason, r.topic, r.partition, r.offset, r.line, r.file, r.key, r.value, r.value_json],
   check: (r) => checkRow(r, DEAD_LETTER_FIELDS),
 };

@@ -1,5 +1,5 @@
 import { TABLES } from './table-names.js';
-import { checkRow, type FieldCheck, flag, millis, nullableMillis, nullableText, text, texts, uint } from './row-checks.js';
+import { checkRow, type FieldCheck, flag, jsonDocument, type JsonObject, millis, nullableMillis, nullableText, text, texts, uint } from './row-checks.js';
 import type { TableEncoding } from './table-encoding.js';
 
 /**
@@ -24,14 +24,14 @@ export interface GoldenRow {
   exceptions: string[];
   /** Epoch ms, or null while the CRM row is unknown. */
   created_at: number | null;
-  /** The golden view as JSON (empty for a deleted order). */
-  view: string;
+  /** The golden view: its JSON text or the view object (stored as its JSON text); '' for a deleted order. */
+  view: string | JsonObject;
 }
 
 const GOLDEN_FIELDS: Record<keyof GoldenRow, FieldCheck> = {
   order_id: text, version: uint(64), updated_at: millis, is_deleted: flag, owner_partition: uint(16),
   status: nullableText, channel: nullableText, customer_id: nullableText, customer_phone: nullableText,
-  ship_phone: nullableText, tracking_nos: texts, exceptions: texts, created_at: nullableMillis, view: text,
+  ship_phone: nullableText, tracking_nos: texts, exceptions: texts, created_at: nullableMillis, view: jsonDocument,
 };
 
 export const GOLDEN_ENCODING: TableEncoding<GoldenRow> = {

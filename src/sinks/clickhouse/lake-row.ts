@@ -1,5 +1,5 @@
 import { TABLES } from './table-names.js';
-import { checkRow, type FieldCheck, millis, text, uint, unsignedDecimal } from './row-checks.js';
+import { checkRow, type FieldCheck, jsonDocument, type JsonObject, millis, text, uint, unsignedDecimal } from './row-checks.js';
 import type { TableEncoding } from './table-encoding.js';
 
 /**
@@ -22,19 +22,19 @@ export interface LakeRow {
   event_time: number;
   kafka_time: number;
   ingested_at: number;
-  /** The canonical event as JSON. */
-  payload: string;
+  /** The canonical event: its JSON text, or the event object itself (stored as its JSON text). */
+  payload: string | JsonObject;
 }
 
 const LAKE_FIELDS: Record<keyof LakeRow, FieldCheck> = {
   event_uid: text, source: text, kind: text, order_id: text, owner_partition: uint(16), topic: text,
   partition: uint(32), offset: unsignedDecimal, line: uint(32), event_time: millis, kafka_time: millis,
-  ingested_at: millis, payload: text,
+  ingested_at: millis, payload: jsonDocument,
 };
 
 export const LAKE_ENCODING: TableEncoding<LakeRow> = {
   table: TABLES.lake,
-  columns: ['event_uid', 'source', 'kind', 'order_id', 'owner_partition', 'topic', '`partition`', '`offset`', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload'],
+  columns: ['event_uid', 'source', 'kind', 'order_id', 'owner_partition', 'topic', 'partition', 'offset', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload'],
   values: (r) => [r.event_uid, r.source, r.kind, r.order_id, r.owner_partition, r.topic, r.partition, r.offset, r.line, r.event_time, r.kafka_time, r.ingested_at, r.payload],
   check: (r) => checkRow(r, LAKE_FIELDS),
 };

@@ -37,7 +37,7 @@ const PENDING_SHIPMENT_FIELDS: Record<keyof PendingShipmentRow, FieldCheck> = {
 
 export const PENDING_SHIPMENT_ENCODING: TableEncoding<PendingShipmentRow> = {
   table: TABLES.pendingShipments,
-  columns: ['event_uid', 'tracking_no', 'link_partition', 'link_keys', 'topic', '`partition`', '`offset`', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload', 'resolved'],
+  columns: ['event_uid', 'tracking_no', 'link_partition', 'link_keys', 'topic', 'partition', 'offset', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload', 'resolved'],
   values: (r) => [r.event_uid, r.tracking_no, r.link_partition, r.link_keys, r.topic, r.partition, r.offset, r.line, r.event_time, r.kafka_time, r.ingested_at, r.payload, r.resolved],
   check: (r) => checkRow(r, PENDING_SHIPMENT_FIELDS),
 };

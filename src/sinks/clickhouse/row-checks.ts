@@ -10,9 +10,18 @@ const SIGNED_DECIMAL = /^-?\d{1,19}$/;
 
 export type FieldCheck = (value: unknown) => boolean;
 
+/** A JSON object held as a value (an event, a view), not yet serialized. */
+export type JsonObject = object;
+
 export const text: FieldCheck = (v) => typeof v === 'string';
 export const nullableText: FieldCheck = (v) => v === null || typeof v === 'string';
 export const texts: FieldCheck = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+/**
+ * A JSON document for a `String` column: text, or a plain object the insert writes as its JSON
+ * text (see `encodeJsonCompactRows`).
+ */
+export const jsonDocument: FieldCheck = (v) =>
+  typeof v === 'string' || (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype);
 export const flag: FieldCheck = (v) => v === 0 || v === 1;
 export const uuid: FieldCheck = (v) => typeof v === 'string' && UUID.test(v);
 /** Epoch ms as DateTime64(3) holds it. */

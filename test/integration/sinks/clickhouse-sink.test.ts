@@ -84,7 +84,7 @@ describe('ClickHouse sink (chDB)', () => {
     expect(Number(stored[0]!.et)).toBe(T0 + 7);
     expect(Number(stored[0]!.kt)).toBe(T0 + 12);
     expect(Number(stored[0]!.it)).toBe(T0 + 17);
-    expect(JSON.parse(stored[0]!.payload as string)).toEqual(JSON.parse(lake[7]!.payload));
+    expect(JSON.parse(stored[0]!.payload as string)).toEqual(JSON.parse(lake[7]!.payload as string));
 
     expect(await getGoldenView({ ...db, orderId: 'SO-3' })).toEqual({ order_id: 'SO-3', version: 1, status: 'PAID' });
 
@@ -107,6 +107,20 @@ describe('ClickHouse sink (chDB)', () => {
       ['SO-1', 3],
       ['SO-2', 2],
     ]);
+  });
+
+  it('stores an event or view given as an object as exactly its JSON text', async () => {
+    const { sink } = sinkWith();
+    const payload = { kind: 'wms', note: '张三 "quoted" \\ back\nslash \u2028', amount: '12.50', nested: { list: [1, null, true] } };
+    const view = { order_id: 'SO-9', version: 4, status: 'PAID', customer: { name: 'Zoë' }, lines: [] };
+    sink.writeEvents([{ ...lakeRow('SO-9', 1), payload }]);
+    sink.writeGolden([{ ...goldenRow('SO-9', 4), view }]);
+    await sink.flush();
+    const stored = await (
+      await db.client.query({ query: `SELECT payload FROM \`${db.database}\`.lake_events`, format: 'JSONEachRow' })
+    ).json<{ payload: string }>();
+    expect(stored.map((r) => r.payload)).toEqual([JSON.stringify(payload)]);
+    expect(await getGoldenView({ ...db, orderId: 'SO-9' })).toEqual(view);
   });
 
   it('hides deleted orders from lookups and exports', async () => {

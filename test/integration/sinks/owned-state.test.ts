@@ -51,7 +51,7 @@ describe('state rebuild reads (chDB)', () => {
       expect(state.version).toBe(i + 1);
       expect(state.updatedAt).toBe(T0 + i + 1);
       expect(state.isDeleted).toBe(false);
-      expect(state.events).toEqual([0, 1, 2].map((n) => JSON.parse(lakeRow(state.orderId, n).payload)));
+      expect(state.events).toEqual([0, 1, 2].map((n) => JSON.parse(lakeRow(state.orderId, n).payload as string)));
     }
     expect(await loadOwnedState({ ...db, partitions: [] })).toEqual([]);
     expect(await loadOwnedState({ ...db, partitions: [7] })).toEqual([]);

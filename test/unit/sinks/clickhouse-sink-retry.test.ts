@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
@@ -5,18 +6,22 @@ import { createClickHouseSink, type FlushStats } from '../../../src/sinks/index.
 import { goldenRow, lakeRow } from '../../helpers/clickhouse-rows.js';
 
 /**
- * The sink's retry and bookkeeping, against a stand-in that implements only `insert` and fails on
- * cue (a real server cannot be made to fail transiently on demand). Everything else about the sink
- * is tested against real chDB in test/integration/sinks.
+ * The sink's retry and bookkeeping, against a stand-in that implements only `exec` (what the sink
+ * sends a server its pre-serialized inserts with) and fails on cue: a real server cannot be made
+ * to fail transiently on demand. Everything else about the sink is tested against real chDB in
+ * test/integration/sinks.
  */
 function flakyClient(failures: ClickHouseError[]): { client: ClickHouseClient; inserts: Array<{ table: string; rows: number }> } {
   const inserts: Array<{ table: string; rows: number }> = [];
   const client = {
-    async insert(params: { table: string; values: unknown[] }) {
+    async exec(params: { query: string; values: Readable }) {
+      let body = '';
+      for await (const chunk of params.values) body += String(chunk);
       const failure = failures.shift();
       if (failure) throw failure;
-      inserts.push({ table: params.table, rows: params.values.length });
-      return { executed: true, query_id: 'q', summary: undefined, response_headers: {} };
+      const table = /^INSERT INTO (\S+) /.exec(params.query)![1]!;
+      inserts.push({ table, rows: body.split('\n').filter((line) => line !== '').length });
+      return { stream: Readable.from([]), query_id: 'q', response_headers: {} };
     },
   } as unknown as ClickHouseClient;
   return { client, inserts };
@@ -80,12 +85,12 @@ describe('ClickHouse sink retries', () => {
       flushIntervalMs: 3_600_000,
       retry: { retries: 0, baseMs: 1, maxMs: 1, sleep: noWait },
     });
-    const originalInsert = client.insert.bind(client);
+    const originalExec = client.exec.bind(client);
     let calls = 0;
-    (client as { insert: typeof client.insert }).insert = async (params) => {
+    (client as { exec: typeof client.exec }).exec = async (params) => {
       calls++;
       if (calls === 2) failures.push(tooManyParts());
-      return originalInsert(params);
+      return originalExec(params);
     };
     // 2 × batchRows + 1 rows start a flush by themselves: the first chunk lands, the second fails;
     // flush() joins that running flush.
