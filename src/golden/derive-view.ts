@@ -11,71 +11,126 @@ import type {
 } from './golden-view.js';
 import { isoTimestamp } from './iso-timestamp.js';
 import { orderExceptions } from './order-exceptions.js';
-import type { OrderState, ShipmentState, SourceTally } from './order-state.js';
+import { CHANGED, type OrderState, type ShipmentState, type SourceTally } from './order-state.js';
 import { DELIVERED_RANK } from './progress-rank.js';
 
 /**
+ * The parts of the last derived view that depend on one part of the state each, kept on
+ * `OrderState.derived` so the next derivation rebuilds only what the events since changed (a WMS
+ * scan does not rebuild the customer, lines or after-sales cases). Views share these parts, so
+ * nothing here is mutated once built.
+ */
+interface DerivedParts {
+  crm: CrmParts;
+  lines: GoldenLine[];
+  /** Live cases in `case_id` order, and their view entries. */
+  cases: CaseImage[];
+  afterSales: GoldenAfterSalesCase[];
+  fulfillments: GoldenFulfillment[];
+  shipments: ShipmentParts;
+  progress: FulfillmentProgress;
+  crmStats: GoldenSourceStats | null;
+  wmsStats: GoldenSourceStats | null;
+  tmsStats: GoldenSourceStats | null;
+}
+
+/** What the newest CRM order row and the row-image history give the view. */
+interface CrmParts {
+  row: OrderImage | null;
+  customer: GoldenViewBody['customer'];
+  shipTo: GoldenViewBody['ship_to'];
+  payment: GoldenViewBody['payment'];
+  paid: boolean;
+  createdAt: string | null;
+  paidAt: string | null;
+  promisedAt: number | null;
+  promisedAtIso: string | null;
+  addressChangeTimes: number[];
+  cancelledAt: number | null;
+  cancelledAtIso: string | null;
+}
+
+interface ShipmentParts {
+  /** Shipment states in `tracking_no` order. */
+  states: ShipmentState[];
+  views: GoldenShipment[];
+  openShipmentException: boolean;
+  anyShipmentReturned: boolean;
+  openShipmentEtas: number[];
+}
+
+interface FulfillmentProgress {
+  activeProgress: number[];
+  anyFulfillmentCancelled: boolean;
+  deliveredAt: number | null;
+}
+
+/**
  * Derives the order's golden view from its state (pure: no clock, no I/O). Null when the order is
- * deleted, or when no event of it has been applied yet.
+ * deleted, or when no event of it has been applied yet. Parts of the previous derivation whose
+ * inputs did not change (`OrderState.changed`) are reused; the result is the same as deriving
+ * from scratch.
  */
 export function deriveView(state: OrderState): GoldenViewBody | null {
   if (state.deleted) return null;
   if (state.crm.ids.size === 0 && state.wms.ids.size === 0 && state.tms.ids.size === 0) return null;
 
-  const row = state.newestImage;
-  const { addressChanges, addressChangeTimes, cancelledAt } = readImageHistory(state);
+  const previous = state.derived as DerivedParts | null;
+  const changed = previous === null ? CHANGED.all : state.changed;
+  // Every bit is set for a first derivation, so each part below is built before it is read.
+  const parts = previous ?? ({} as DerivedParts);
+  if (changed & CHANGED.crmOrder) parts.crm = crmPartsOf(state);
+  if (changed & CHANGED.lines) parts.lines = linesOf(state);
+  if (changed & CHANGED.cases) {
+    const cases: CaseImage[] = [];
+    for (const { image } of state.cases.values()) if (image !== null) cases.push(image);
+    cases.sort((a, b) => compareCodePoints(a.case_id, b.case_id));
+    parts.cases = cases;
+    parts.afterSales = cases.map(caseOf);
+  }
+  if (changed & CHANGED.wms) parts.fulfillments = fulfillmentsOf(state);
+  if (changed & CHANGED.tms) parts.shipments = shipmentPartsOf(state);
+  if (changed & (CHANGED.wms | CHANGED.tms)) parts.progress = readFulfillments(state, parts.shipments.states);
+  if (changed & CHANGED.crmSource) parts.crmStats = statsOf(state.crm);
+  if (changed & CHANGED.wmsSource) parts.wmsStats = statsOf(state.wms);
+  if (changed & CHANGED.tmsSource) parts.tmsStats = statsOf(state.tms);
+  state.derived = parts;
+  state.changed = 0;
 
-  const cases: CaseImage[] = [];
-  for (const { image } of state.cases.values()) if (image !== null) cases.push(image);
-  cases.sort((a, b) => compareCodePoints(a.case_id, b.case_id));
-
+  const { crm, shipments, progress } = parts;
+  const row = crm.row;
   const packedAt = earliest(state.firstWmsPackedAt, state.firstLabelAt);
   const shippedAt = earliest(state.firstWmsShippedAt, state.firstTmsShippedAt);
-
-  const shipments = [...state.shipments.values()].sort((a, b) => compareCodePoints(a.trackingNo, b.trackingNo));
-  let openShipmentException = false;
-  let anyShipmentReturned = false;
-  const openShipmentEtas: number[] = [];
-  for (const s of shipments) {
-    if (s.returned) {
-      anyShipmentReturned = true;
-    } else if (s.firstDeliveredAt === null) {
-      if (s.code === 'EXCEPTION') openShipmentException = true;
-      if (s.eta !== null) openShipmentEtas.push(s.eta);
-    }
-  }
-
-  const { activeProgress, anyFulfillmentCancelled, deliveredAt } = readFulfillments(state, shipments);
-  const promisedAt = row === null ? null : row.promised_delivery_at;
+  const { deliveredAt } = progress;
+  const promisedAt = crm.promisedAt;
   const onTime = deliveredAt !== null && promisedAt !== null ? deliveredAt <= promisedAt : null;
   const crmStatus = row === null ? null : row.status;
-  const paid = row !== null && row.paid_at !== null;
 
   const status = canonicalStatus({
-    cases,
+    cases: parts.cases,
     crmStatus,
-    paid,
+    paid: crm.paid,
     shippedAt,
-    openShipmentException,
-    anyShipmentReturned,
+    openShipmentException: shipments.openShipmentException,
+    anyShipmentReturned: shipments.anyShipmentReturned,
     fulfillmentCount: state.fulfillments.size,
-    activeProgress,
+    activeProgress: progress.activeProgress,
   });
   const exceptions = orderExceptions({
     crmCancelled: crmStatus === 'CANCELLED',
-    cancelledAt,
+    cancelledAt: crm.cancelledAt,
     packedAt,
     shippedAt,
     deliveredAt,
     promisedDeliveryAt: promisedAt,
     onTime,
     status,
-    addressChangeTimes,
+    addressChangeTimes: crm.addressChangeTimes,
     shortPicked: state.shortPicked,
-    anyFulfillmentCancelled,
+    anyFulfillmentCancelled: progress.anyFulfillmentCancelled,
     lastEventAt: latest(latest(state.crm.lastAt, state.wms.lastAt), state.tms.lastAt),
-    openShipmentEtas,
-    openShipmentException,
+    openShipmentEtas: shipments.openShipmentEtas,
+    openShipmentException: shipments.openShipmentException,
   });
 
   return {
@@ -84,28 +139,65 @@ export function deriveView(state: OrderState): GoldenViewBody | null {
     currency: row === null ? null : row.currency,
     gift_order: row === null ? null : row.gift_order,
     buyer_note: row === null ? null : row.buyer_note,
-    customer: row === null ? null : customerOf(row),
-    ship_to: row === null ? null : shipToOf(row),
-    address_changes: addressChanges,
-    lines: linesOf(state),
+    customer: crm.customer,
+    ship_to: crm.shipTo,
+    address_changes: crm.addressChangeTimes.length,
+    lines: parts.lines,
     total_amount: row === null ? null : row.total_amount,
-    payment: row === null ? null : { status: paid ? 'PAID' : 'UNPAID', paid_at: iso(row.paid_at) },
-    fulfillments: fulfillmentsOf(state),
-    shipments: shipments.map(shipmentOf),
-    after_sales: cases.map(caseOf),
-    created_at: row === null ? null : iso(row.created_at),
-    paid_at: row === null ? null : iso(row.paid_at),
-    promised_delivery_at: iso(promisedAt),
+    payment: crm.payment,
+    fulfillments: parts.fulfillments,
+    shipments: shipments.views,
+    after_sales: parts.afterSales,
+    created_at: crm.createdAt,
+    paid_at: crm.paidAt,
+    promised_delivery_at: crm.promisedAtIso,
     released_at: iso(state.firstWmsAt),
     packed_at: iso(packedAt),
     shipped_at: iso(shippedAt),
     delivered_at: iso(deliveredAt),
-    cancelled_at: iso(cancelledAt),
+    cancelled_at: crm.cancelledAtIso,
     status,
     on_time: onTime,
     exceptions,
-    sources: { crm: statsOf(state.crm), wms: statsOf(state.wms), tms: statsOf(state.tms) },
+    sources: { crm: parts.crmStats, wms: parts.wmsStats, tms: parts.tmsStats },
   };
+}
+
+function crmPartsOf(state: OrderState): CrmParts {
+  const row = state.newestImage;
+  const { addressChangeTimes, cancelledAt } = readImageHistory(state);
+  const paid = row !== null && row.paid_at !== null;
+  const promisedAt = row === null ? null : row.promised_delivery_at;
+  return {
+    row,
+    customer: row === null ? null : customerOf(row),
+    shipTo: row === null ? null : shipToOf(row),
+    payment: row === null ? null : { status: paid ? 'PAID' : 'UNPAID', paid_at: iso(row.paid_at) },
+    paid,
+    createdAt: row === null ? null : iso(row.created_at),
+    paidAt: row === null ? null : iso(row.paid_at),
+    promisedAt,
+    promisedAtIso: iso(promisedAt),
+    addressChangeTimes,
+    cancelledAt,
+    cancelledAtIso: iso(cancelledAt),
+  };
+}
+
+function shipmentPartsOf(state: OrderState): ShipmentParts {
+  const states = [...state.shipments.values()].sort((a, b) => compareCodePoints(a.trackingNo, b.trackingNo));
+  let openShipmentException = false;
+  let anyShipmentReturned = false;
+  const openShipmentEtas: number[] = [];
+  for (const s of states) {
+    if (s.returned) {
+      anyShipmentReturned = true;
+    } else if (s.firstDeliveredAt === null) {
+      if (s.code === 'EXCEPTION') openShipmentException = true;
+      if (s.eta !== null) openShipmentEtas.push(s.eta);
+    }
+  }
+  return { states, views: states.map(shipmentOf), openShipmentException, anyShipmentReturned, openShipmentEtas };
 }
 
 /**
@@ -113,7 +205,6 @@ export function deriveView(state: OrderState): GoldenViewBody | null {
  * the last unbroken run of CANCELLED images while the newest row is CANCELLED.
  */
 function readImageHistory(state: OrderState): {
-  addressChanges: number;
   addressChangeTimes: number[];
   cancelledAt: number | null;
 } {
@@ -126,17 +217,14 @@ function readImageHistory(state: OrderState): {
     if (!image.cancelled) runStart = null;
     else if (runStart === null) runStart = image.updatedAt;
   }
-  return { addressChanges: addressChangeTimes.length, addressChangeTimes, cancelledAt: runStart };
+  return { addressChangeTimes, cancelledAt: runStart };
 }
 
 /**
  * Progress of each fulfillment (its WMS ranks and those of the shipments that belong to it), which
  * fulfillments are cancelled, and the order's `delivered_at`.
  */
-function readFulfillments(
-  state: OrderState,
-  shipments: readonly ShipmentState[],
-): { activeProgress: number[]; anyFulfillmentCancelled: boolean; deliveredAt: number | null } {
+function readFulfillments(state: OrderState, shipments: readonly ShipmentState[]): FulfillmentProgress {
   const progress = new Map<string, number>();
   const shipmentsOf = new Map<string, ShipmentState[]>();
   const byTracking = new Map<string, string[]>();

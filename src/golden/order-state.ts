@@ -81,6 +81,23 @@ export interface SourceTally {
 }
 
 /**
+ * Which parts of an order's state changed since its view was last derived (bits of
+ * {@link OrderState.changed}): derivation rebuilds only the parts of the view that depend on them
+ * and reuses the rest from the previous derivation.
+ */
+export const CHANGED = {
+  crmOrder: 1,
+  lines: 2,
+  cases: 4,
+  wms: 8,
+  tms: 16,
+  crmSource: 32,
+  wmsSource: 64,
+  tmsSource: 128,
+  all: 255,
+} as const;
+
+/**
  * The merge state of one order: the de-duplicated set of its applied events, folded compactly.
  * The view is derived from it every time, never from which event came last, so any arrival order
  * of the same events gives the same view. Mutated in place by {@link applyEvent} for speed.
@@ -106,6 +123,10 @@ export interface OrderState {
   shortPicked: boolean;
   firstLabelAt: number | null;
   firstTmsShippedAt: number | null;
+  /** {@link CHANGED} bits set by events applied since the last derivation; the deriver clears them. */
+  changed: number;
+  /** What the last derivation built, owned by `deriveView`; null until the first. */
+  derived: unknown;
 }
 
 export function createOrderState(orderId: string): OrderState {
@@ -127,6 +148,8 @@ export function createOrderState(orderId: string): OrderState {
     shortPicked: false,
     firstLabelAt: null,
     firstTmsShippedAt: null,
+    changed: CHANGED.all,
+    derived: null,
   };
 }
 
@@ -140,14 +163,19 @@ export function applyEvent(state: OrderState, event: CanonicalEvent): boolean {
     case 'crm_order':
       return applyCrmOrder(state, event);
     case 'crm_line':
-      return tally(state.crm, eventUid(event), event.ts_ms) && keepNewestRow(state.lines, event.line_no, event);
+      return tally(state.crm, eventUid(event), event.ts_ms) && changed(state, CHANGED.lines | CHANGED.crmSource) && keepNewestRow(state.lines, event.line_no, event);
     case 'crm_case':
-      return tally(state.crm, eventUid(event), event.ts_ms) && keepNewestRow(state.cases, event.case_id, event);
+      return tally(state.crm, eventUid(event), event.ts_ms) && changed(state, CHANGED.cases | CHANGED.crmSource) && keepNewestRow(state.cases, event.case_id, event);
     case 'wms':
-      return tally(state.wms, event.event_id, event.occurred_at) && applyWms(state, event);
+      return tally(state.wms, event.event_id, event.occurred_at) && changed(state, CHANGED.wms | CHANGED.wmsSource) && applyWms(state, event);
     case 'tms':
-      return tally(state.tms, event.event_id, event.occurred_at) && applyTms(state, event);
+      return tally(state.tms, event.event_id, event.occurred_at) && changed(state, CHANGED.tms | CHANGED.tmsSource) && applyTms(state, event);
   }
+}
+
+function changed(state: OrderState, bits: number): true {
+  state.changed |= bits;
+  return true;
 }
 
 function tally(source: SourceTally, id: string, at: number): boolean {
@@ -169,6 +197,8 @@ function markDeleted(state: OrderState): void {
   state.cases.clear();
   state.fulfillments.clear();
   state.shipments.clear();
+  state.changed = CHANGED.all;
+  state.derived = null;
 }
 
 function applyCrmOrder(state: OrderState, event: CrmOrderEvent): boolean {
@@ -177,6 +207,7 @@ function applyCrmOrder(state: OrderState, event: CrmOrderEvent): boolean {
     return true;
   }
   if (!tally(state.crm, eventUid(event), event.ts_ms)) return false;
+  state.changed |= CHANGED.crmOrder | CHANGED.crmSource;
   const image = event.image;
   if (image === null) return true;
   const entry: CrmImageEntry = {

@@ -7,7 +7,7 @@ import {
   type RoutedEvent,
 } from '../../../src/golden/index.js';
 import type { CanonicalEvent } from '../../../src/normalize/canonical-event.js';
-import { storeBodies } from '../../helpers/golden-derive.js';
+import { storeBodies, viewOf } from '../../helpers/golden-derive.js';
 import { generateScenario, shuffleWithDuplicates } from '../../helpers/golden-scenario.js';
 
 function newPipeline() {
@@ -67,6 +67,24 @@ describe('merge properties', () => {
         expect(finalViews(events, 'one-batch').views).toEqual(finalViews(events).views);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('after every change, the view rebuilt part by part equals the view derived from scratch', () => {
+    fc.assert(
+      fc.property(scenario, ({ seed, orders, shuffle }) => {
+        const { route, store } = newPipeline();
+        const applied = new Map<string, CanonicalEvent[]>();
+        for (const event of shuffleWithDuplicates(generateScenario(seed, orders), shuffle)) {
+          const routed = route(event, 0);
+          for (const r of routed) applied.set(r.orderId, [...(applied.get(r.orderId) ?? []), r.event]);
+          for (const change of store.applyBatch(routed)) {
+            const { version: _version, updated_at: _updatedAt, ...body } = change.view ?? { version: 0, updated_at: '' };
+            expect(change.view === null ? null : body).toEqual(viewOf(applied.get(change.orderId)!, change.orderId));
+          }
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 
