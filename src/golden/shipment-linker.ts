@@ -10,12 +10,21 @@ export interface ShipmentLinker {
    * Feeds one link input; returns the TMS events now resolved to their order, and new facts to feed
    * back (possibly to another partition, by key).
    */
-  accept(input: LinkInput): { resolved: RoutedEvent[]; facts: LinkInput[] };
+  accept(input: LinkInput): LinkOutcome;
   /** Shipments whose oldest waiting TMS event has waited longer than `olderThanMs` at `now`. */
   orphans(now: number, olderThanMs: number): Array<{ trackingNo: string; waitingMs: number; events: number }>;
   /** Waiting TMS inputs (one per key an event waits under). */
   readonly pendingCount: number;
 }
+
+/** What one input resolved: shared and frozen when it resolved nothing, so never mutate it. */
+export interface LinkOutcome {
+  readonly resolved: readonly RoutedEvent[];
+  readonly facts: readonly LinkInput[];
+}
+
+/** Most inputs resolve nothing (a known fact again, a tracking event that must wait). */
+const NOTHING: LinkOutcome = Object.freeze({ resolved: Object.freeze([]), facts: Object.freeze([]) });
 
 interface Pending {
   seq: number;
@@ -63,14 +72,12 @@ export function createShipmentLinker(options: {
     if (all !== undefined) for (const p of [...all]) remove(p);
   }
 
-  function resolve(key: string, event: TmsEvent, orderId: string, facts: LinkInput[], seen: Set<string>): void {
+  /** Withdraws a resolved event from every key it waits under; a tracking number learnt through its fulfillment becomes a new fact. */
+  function resolve(key: string, event: TmsEvent, orderId: string, facts: LinkInput[]): void {
     withdraw(event);
     if (!key.startsWith('tn:')) {
       const tn = trackingKey(event.tracking_no);
-      if (!seen.has(tn) && known.get(tn) !== orderId) {
-        seen.add(tn);
-        facts.push({ type: 'fact', key: tn, orderId });
-      }
+      if (known.get(tn) !== orderId && !facts.some((f) => f.key === tn)) facts.push({ type: 'fact', key: tn, orderId });
     }
   }
 
@@ -98,27 +105,25 @@ export function createShipmentLinker(options: {
 
   return {
     accept(input) {
-      const resolved: RoutedEvent[] = [];
-      const facts: LinkInput[] = [];
-      const seen = new Set<string>();
       if (input.type === 'tms') {
         const orderId = known.get(input.key) ?? known.get(trackingKey(input.event.tracking_no));
         if (orderId === undefined) {
           wait(input);
-        } else {
-          resolve(input.key, input.event, orderId, facts, seen);
-          resolved.push({ orderId, event: input.event });
+          return NOTHING;
         }
-        return { resolved, facts };
+        const facts: LinkInput[] = [];
+        resolve(input.key, input.event, orderId, facts);
+        return { resolved: [{ orderId, event: input.event }], facts };
       }
-      if (known.has(input.key)) return { resolved, facts };
+      if (known.has(input.key)) return NOTHING;
       known.set(input.key, input.orderId);
       const atKey = waiting.get(input.key);
-      if (atKey !== undefined) {
-        for (const p of [...atKey.values()]) {
-          resolve(input.key, p.input.event, input.orderId, facts, seen);
-          resolved.push({ orderId: input.orderId, event: p.input.event });
-        }
+      if (atKey === undefined) return NOTHING;
+      const resolved: RoutedEvent[] = [];
+      const facts: LinkInput[] = [];
+      for (const p of [...atKey.values()]) {
+        resolve(input.key, p.input.event, input.orderId, facts);
+        resolved.push({ orderId: input.orderId, event: p.input.event });
       }
       return { resolved, facts };
     },
