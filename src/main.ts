@@ -32,6 +32,7 @@ import type { CanonicalEvent } from './normalize/index.js';
 import { createKafka } from './sources/kafka-client.js';
 import {
   createKafkajsClient,
+  createCoalescingProducer,
   createRdkafkaClient,
   loadRdkafka,
   rdkafkaConnection,
@@ -256,7 +257,8 @@ export async function startKafkaRuntime(
       : createKafkajsClient({ kafka: createKafka(config, logger), logger: logger.child({ component: 'kafkajs' }) });
   const admin = await kafka.admin();
   await ensureInternalTopics(admin, logger, config.topics, config.ORDERLAKE_INTERNAL_PARTITIONS, config.ORDERLAKE_INTERNAL_REPLICATION);
-  const producer = await kafka.producer();
+  // Shared by the ingest and link stages, whose concurrent batches are merged into one request.
+  const producer = createCoalescingProducer(await kafka.producer());
 
   const store = createGoldenStore({ now });
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });

@@ -104,7 +104,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
         topics: deps.sourceTopics,
         fromBeginning: true,
         commits: true,
-        partitionConcurrency: 4,
+        partitionConcurrency: 64,
         eachBatch: handle,
       }),
     stop: () => consumer.stop(),

@@ -111,7 +111,7 @@ export function createKafkaMergeWorker(deps: {
         commits: true,
         // While one partition's batch waits for its ClickHouse flush, the others keep merging (and
         // pushing): the flush, not the merge, is what a push would otherwise queue behind.
-        partitionConcurrency: 8,
+        partitionConcurrency: 64,
         onAssign,
         onRevoke,
         eachBatch: handle,
