@@ -60,7 +60,8 @@ async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Pro
 /**
  * The consumer-group runner on node-rdkafka: one poll loop (`consume(n)`, records of every assigned
  * partition), split into per-partition batches, each handed to `eachBatch` and then committed
- * synchronously with its explicit offset, before the next poll.
+ * with its explicit offset (asynchronously; synchronously for every handled partition before a
+ * revoke's `unassign` and when stopping), before the next poll.
  *
  * Rebalances are eager and go through `rebalance_cb`, which librdkafka lets the application answer
  * later: a revoke waits for the poll in progress and the batches being handled, then calls
@@ -87,6 +88,8 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
   /** The poll in progress, settled or not: a revoke waits for it before `unassign`. */
   let pollInFlight: Promise<unknown> = Promise.resolve();
   let polling: Promise<void> = Promise.resolve();
+  /** Offsets after the batches handled since the last synchronous commit, by partition. */
+  const handled = new Map<string, RdkafkaTopicPartitionOffset>();
   /** The last poll error reported at warn level, so a lasting condition is not logged every poll. */
   let lastPollError: number | null = null;
 
@@ -123,6 +126,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
     // a poll that saw a revoke is dropped whole, and positions restart from the committed offsets.
     await pollInFlight;
     await processing.catch(() => undefined);
+    commitHandled();
     const held = assigned;
     assigned = {};
     if (!isEmptyPartitions(held)) {
@@ -153,20 +157,38 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
   }
 
   /**
-   * Commits after a handled batch. Still done when a revoke has been announced meanwhile: until
-   * `unassign` the partition is this member's, and the broker takes commits of the current
-   * generation while the group prepares its rebalance.
+   * Commits after a handled batch, asynchronously: `commitSync` blocked the event loop for a
+   * coordinator round trip per partition batch (30 a poll with 30 source partitions), holding up
+   * every other stage and push on it. A lost async commit is covered by the next one, and by
+   * {@link commitHandled} before a partition is given up or the runner stops.
    */
-  function commitSync(batch: PartitionBatch): void {
+  function commitAfter(batch: PartitionBatch): void {
     const last = batch.messages[batch.messages.length - 1]!;
-    const offset = offsetToNumber(nextOffset(last.offset));
+    const offsets = { topic: batch.topic, partition: batch.partition, offset: offsetToNumber(nextOffset(last.offset)) };
+    handled.set(partitionKey(batch), offsets);
+    try {
+      consumer!.commit(offsets);
+    } catch (err) {
+      logger.warn({ err, group: spec?.groupId, ...offsets }, 'commit failed; the next one covers it');
+    }
+  }
+
+  /**
+   * Commits, synchronously and in one request, the offsets after every batch handled since the
+   * last call: while the partitions are still this member's (before `unassign`), the broker takes
+   * commits of the current generation, so the next owner starts exactly after what was handled.
+   */
+  function commitHandled(): void {
+    if (handled.size === 0 || !consumer) return;
+    const offsets = [...handled.values()];
+    handled.clear();
     for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
       try {
-        consumer!.commitSync({ topic: batch.topic, partition: batch.partition, offset });
+        consumer.commitSync(offsets);
         return;
       } catch (err) {
-        // Not fatal: the next batch's commit covers this one, and a crash before it re-delivers (de-duplicated downstream).
-        logger.warn({ err, group: spec?.groupId, topic: batch.topic, partition: batch.partition, offset, attempt }, 'commit failed');
+        // Not fatal: a crash or a takeover before a later commit re-delivers (de-duplicated downstream).
+        logger.warn({ err, group: spec?.groupId, offsets, attempt }, 'commit failed');
       }
     }
   }
@@ -186,7 +208,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
         await sleep(delayMs);
       }
     }
-    if (spec!.commits) commitSync(batch);
+    if (spec!.commits) commitAfter(batch);
   }
 
   async function handleRecords(records: RdkafkaMessage[], startedEpoch: number): Promise<void> {
@@ -258,6 +280,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
       stopping = true;
       await polling;
       await rebalancing;
+      commitHandled();
       const held = assigned;
       assigned = {};
       if (!isEmptyPartitions(held)) await callback('onRevoke', held);

@@ -72,8 +72,10 @@ export interface RdkafkaConsumer {
   unassign(): unknown;
   setDefaultConsumeTimeout(timeoutMs: number): void;
   consume(count: number, cb: (err: LibrdKafkaError | null, messages: RdkafkaMessage[]) => void): void;
+  /** Asynchronous: queued to the coordinator; a failure is only logged by librdkafka. */
+  commit(offsets: RdkafkaTopicPartitionOffset | RdkafkaTopicPartitionOffset[]): unknown;
   /** Blocks until the broker answered; throws a LibrdKafkaError on failure. */
-  commitSync(offsets: RdkafkaTopicPartitionOffset): unknown;
+  commitSync(offsets: RdkafkaTopicPartitionOffset | RdkafkaTopicPartitionOffset[]): unknown;
 }
 
 export interface RdkafkaProducer {
