@@ -21,7 +21,10 @@ export interface WorkerProcess {
 
 export function startWorkerProcess(spec: WorkerSpec): WorkerProcess {
   const stderrFile = `${spec.logFile}.stderr`;
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+  // BENCH_WORKER_CPU_PROF=<dir>: the worker writes a V8 CPU profile there when it exits.
+  const profileDir = process.env.BENCH_WORKER_CPU_PROF;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', CHILD], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_WORKER_SPEC: JSON.stringify(spec) },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
