@@ -10,6 +10,8 @@
  * (`node --cpu-prof --import tsx test/bench/hot-path.bench.ts` profiles the whole process instead.)
  */
 import { writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Session } from 'node:inspector';
 import type { Type } from 'avsc';
 import { pino } from 'pino';
@@ -27,6 +29,12 @@ import { interleaved, median } from './support/stats.js';
 
 const BENCH = 'hot-path';
 
+/** A full garbage collection, without starting node with --expose-gc. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 export interface HotPathDetails {
   events: number;
   batchRows: number;
@@ -41,6 +49,8 @@ export interface HotPathDetails {
   breakdown: Record<'decodeNormalize' | 'route' | 'merge', { ms: number; share: number }>;
   /** decodeKnown alone over every message (one pass), to split decode from normalize. */
   decodeOnlyMs: number;
+  /** Heap the golden store and linker of one run keep after a full GC: what memory grows with. */
+  retained: { bytes: number; perOrder: number; perEvent: number };
   /** With --profile: the top self-time functions of our stages. */
   profile?: { file: string; totalMs: number; top: SelfTime[] };
 }
@@ -89,7 +99,8 @@ export async function runHotPathBench(options: { events: number; batchRows: numb
     for (const { writer, body } of bodies) if (writer.fromBuffer(body) !== undefined) sink++;
   };
   let orders = 0;
-  const oursRun = async (timing?: { decodeNormalize: number; route: number; merge: number }) => {
+  let keep: unknown = null;
+  const oursRun = async (timing?: { decodeNormalize: number; route: number; merge: number }, retain = false) => {
     const store = createGoldenStore({ now });
     const route = createLocalRouter(createShipmentLinker({ maxPending: 1e9, onOverflow: () => {} }));
     for (const batch of batchList) {
@@ -112,6 +123,7 @@ export async function runHotPathBench(options: { events: number; batchRows: numb
       }
     }
     orders = store.liveCount;
+    if (retain) keep = { store, route };
   };
 
   progress(BENCH, `${messages.length} events in batches of ${options.batchRows}: warm-up`);
@@ -127,6 +139,17 @@ export async function runHotPathBench(options: { events: number; batchRows: numb
   for (const m of messages as RawMessage[]) if (m.value !== null && codec.decoder.decodeKnown(m.topic, m.value) !== undefined) sink++;
   const decodeOnlyMs = performance.now() - decodeStart;
   if (sink === 0) throw new Error('nothing was decoded or merged');
+  // Memory the merge state keeps: heap after a full GC with one run's store and linker held,
+  // minus the heap without them.
+  const heapAfterGc = (): number => {
+    collectGarbage();
+    return process.memoryUsage().heapUsed;
+  };
+  const heapBefore = heapAfterGc();
+  await oursRun(undefined, true);
+  const retainedBytes = heapAfterGc() - heapBefore;
+  if (keep === null) throw new Error('nothing retained');
+  keep = null;
   let profile: ReturnType<typeof topSelfTime> | undefined;
   if (options.profile) {
     progress(BENCH, `profiling three passes of our stages into ${options.profile}`);
@@ -155,6 +178,7 @@ export async function runHotPathBench(options: { events: number; batchRows: numb
       merge: { ms: round(timing.merge, 1), share: round(timing.merge / total, 3) },
     },
     decodeOnlyMs: round(decodeOnlyMs, 1),
+    retained: { bytes: retainedBytes, perOrder: Math.round(retainedBytes / orders), perEvent: Math.round(retainedBytes / n) },
     ...(profile ? { profile: { file: options.profile!, ...profile } } : {}),
   };
   const rows = [
@@ -168,6 +192,17 @@ export async function runHotPathBench(options: { events: number; batchRows: numb
       target: 'ratio ≥ 0.5 (cost ≤ 2× raw decode)',
       met: details.costRatio <= 2,
       note: `cost ${details.costRatio}× raw`,
+    }),
+    row({
+      benchmark: BENCH,
+      metric: `heap kept by the merge state (store + linker), ${orders.toLocaleString('en-US')} orders`,
+      value: round(retainedBytes / 2 ** 20, 1),
+      unit: 'MiB',
+      baseline: null,
+      baselineLabel: '',
+      target: 'proportional to open orders',
+      met: null,
+      note: `${details.retained.perOrder.toLocaleString('en-US')} bytes per order, ${details.retained.perEvent} per event applied`,
     }),
   ];
   return { rows, details };
