@@ -73,6 +73,12 @@ export const envSchema = z.object({
   ORDERLAKE_FLUSH_INTERVAL_MS: int(1, 60_000).default(200),
   /** Tracking events waiting for their order (no link yet) kept at most; beyond, the oldest is dead-lettered. */
   ORDERLAKE_LINK_MAX_PENDING: int(1, 100_000_000).default(1_000_000),
+  /**
+   * A closed order (delivered, cancelled, refunded, returned, all fulfillments cancelled) or a
+   * deleted one leaves memory after this long without a change, ms, and is restored from
+   * ClickHouse when an event for it arrives. 0: every order stays in memory.
+   */
+  ORDERLAKE_DORMANT_AFTER_MS: int(0, 2_147_483_647).default(1_800_000),
   /** A shipment waiting longer than this (ms) for its link is listed as an orphan. */
   ORDERLAKE_ORPHAN_AFTER_MS: int(1, 30 * 24 * 3600_000).default(15 * 60_000),
   /** HTTP/WebSocket listen address. */

@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   /** The shipment linker's waiting area is full: the oldest waiting tracking event is dead-lettered, not dropped. */
   OL_ERR_LINK_OVERFLOW: { retriable: false, summary: 'too many tracking events waiting for their order' },
   /** The optional node-rdkafka client was selected but is not installed. Fatal at startup. */
+  /** An event reached an order asleep in ClickHouse without the order being restored first: a bug, not data. */
+  OL_ERR_ORDER_DORMANT: { retriable: false, summary: 'order is dormant and was not restored first' },
   OL_ERR_RDKAFKA_MISSING: { retriable: false, summary: 'node-rdkafka is not installed' },
   /**
    * The schema registry refused a request for a reason other than a missing id (bad credentials,

@@ -11,11 +11,12 @@ import {
   type SchemaSet,
 } from './codecs/index.js';
 import { createNormalizer, loadPipelines, type Normalizer, type Pipeline } from './normalize/index.js';
-import { createGoldenStore, createShipmentLinker, type GoldenStore, type ShipmentLinker } from './golden/index.js';
+import { CLOSED_STATUSES, createGoldenStore, createShipmentLinker, type GoldenStore, type ShipmentLinker } from './golden/index.js';
 import {
   createClickHouseClient,
   createClickHouseSink,
   ensureDatabase,
+  loadOrderStates,
   loadOwnedState,
   runMigrations,
   type ClickHouseSink,
@@ -23,7 +24,7 @@ import {
 import { createChangeFeed, type ChangeFeed } from './feed/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createIngestor, type Ingestor } from './pipeline/ingest.js';
-import { createMergeStage, type MergeStage } from './pipeline/merge-stage.js';
+import { createMergeStage, type Dormancy, type MergeStage } from './pipeline/merge-stage.js';
 import { createEmbeddedPipeline, type EmbeddedPipeline } from './pipeline/embedded-pipeline.js';
 import { toDeadLetter } from './pipeline/dead-letter.js';
 import { rebuildLinker } from './pipeline/linker-rebuild.js';
@@ -182,10 +183,10 @@ export async function createEmbeddedRuntime(
       storage.sink.writeDeadLetters([{ ...toDeadLetter({ topic: 'tms.tracking.events' }, error, 'link', now()), value_json: value }]);
     },
   });
-  if (options.rebuild) await rebuildState(storage, store, [0], logger);
+  if (options.rebuild) await rebuildState(storage, store, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS);
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
   const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
-  const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now });
+  const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now, ...dormancyOf(config, storage, logger) });
   const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
   if (options.rebuild) await rebuildLinker({ client: storage.client, database: storage.database, linker, pipeline, logger });
   return {
@@ -204,26 +205,55 @@ export async function createEmbeddedRuntime(
 
 /**
  * Restores the in-memory golden state of the orders owned by `partitions` from ClickHouse, without
- * raising versions. Returns the restored orders with their owning partition.
+ * raising versions. With `dormantAfterMs` > 0, closed orders quiet for that long stay in ClickHouse,
+ * held as dormant (restored when an event arrives). Returns every order of those partitions with
+ * its owning partition, dormant ones included.
  */
 export async function rebuildState(
   storage: Storage,
   store: GoldenStore,
   partitions: number[],
   logger: Logger,
+  dormantAfterMs = 0,
 ): Promise<Array<{ orderId: string; partition: number }>> {
   const started = performance.now();
   const restored: Array<{ orderId: string; partition: number }> = [];
   let events = 0;
+  let dormant = 0;
+  const sleepClosed = dormantAfterMs > 0 ? { updatedBefore: Date.now() - dormantAfterMs, statuses: CLOSED_STATUSES } : undefined;
   for (const partition of partitions) {
-    for (const owned of await loadOwnedState({ client: storage.client, database: storage.database, partitions: [partition] })) {
-      store.restore(owned.orderId, owned.events as CanonicalEvent[], owned.version, owned.updatedAt);
-      restored.push({ orderId: owned.orderId, partition });
-      events += owned.events.length;
+    const owned = await loadOwnedState({ client: storage.client, database: storage.database, partitions: [partition], ...(sleepClosed ? { sleepClosed } : {}) });
+    for (const order of owned) {
+      if (order.dormant) {
+        store.markDormant(order.orderId, order.version, order.updatedAt);
+        dormant++;
+      } else {
+        store.restore(order.orderId, order.events as CanonicalEvent[], order.version, order.updatedAt);
+        events += order.events.length;
+      }
+      restored.push({ orderId: order.orderId, partition });
     }
   }
-  logger.info({ partitions, orders: restored.length, events, ms: Math.round(performance.now() - started) }, 'golden state rebuilt from ClickHouse');
+  logger.info(
+    { partitions, orders: restored.length - dormant, dormant, events, ms: Math.round(performance.now() - started) },
+    'golden state rebuilt from ClickHouse',
+  );
   return restored;
+}
+
+/** How the merge stage puts quiet closed orders to sleep and wakes them (absent when disabled). */
+function dormancyOf(config: Config, storage: Storage, logger: Logger): { dormancy?: Dormancy } {
+  if (config.ORDERLAKE_DORMANT_AFTER_MS === 0) return {};
+  return {
+    dormancy: {
+      idleMs: config.ORDERLAKE_DORMANT_AFTER_MS,
+      sweepEveryMs: Math.min(10_000, config.ORDERLAKE_DORMANT_AFTER_MS),
+      load: (orderIds, partitions) => loadOrderStates({ client: storage.client, database: storage.database, orderIds, partitions }),
+      onSlept: (count) => {
+        if (count > 0) logger.debug({ count }, 'quiet closed orders left memory');
+      },
+    },
+  };
 }
 
 export interface KafkaRuntime {
@@ -263,7 +293,7 @@ export async function startKafkaRuntime(
   const store = createGoldenStore({ now });
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
   const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
-  const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now });
+  const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now, ...dormancyOf(config, storage, logger) });
   const linker = createShipmentLinker({
     maxPending: config.ORDERLAKE_LINK_MAX_PENDING,
     onOverflow: (input) => {
@@ -303,7 +333,7 @@ export async function startKafkaRuntime(
       merge,
       groupId: `${group}.merge`,
       topic: config.topics.events,
-      rebuild: (partitions) => rebuildState(storage, store, partitions, logger),
+      rebuild: (partitions) => rebuildState(storage, store, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS),
       flush: () => storage.sink.flush(),
     }),
   };

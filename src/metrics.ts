@@ -16,6 +16,7 @@ export const METRIC_NAMES = {
   flushRows: 'orderlake_sink_flush_rows',
   flushSeconds: 'orderlake_sink_flush_seconds',
   ordersInMemory: 'orderlake_orders_in_memory',
+  ordersDormant: 'orderlake_orders_dormant',
   pendingShipmentEvents: 'orderlake_pending_shipment_events',
   consumerLag: 'orderlake_consumer_lag',
   wsClients: 'orderlake_ws_clients',
@@ -38,6 +39,7 @@ export interface Metrics {
   flushRows: Histogram<'table'>;
   flushSeconds: Histogram<'table'>;
   ordersInMemory: Gauge;
+  ordersDormant: Gauge;
   pendingShipmentEvents: Gauge;
   consumerLag: Gauge<'topic' | 'partition'>;
   wsClients: Gauge;
@@ -69,6 +71,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     flushRows: new Histogram({ name: METRIC_NAMES.flushRows, help: 'Rows per ClickHouse insert', labelNames: ['table'], buckets: [1, 10, 100, 1000, 5000, 20000, 100000], registers }),
     flushSeconds: new Histogram({ name: METRIC_NAMES.flushSeconds, help: 'ClickHouse insert latency', labelNames: ['table'], buckets: LATENCY_BUCKETS, registers }),
     ordersInMemory: new Gauge({ name: METRIC_NAMES.ordersInMemory, help: 'Orders whose golden state this worker holds', registers }),
+    ordersDormant: new Gauge({ name: METRIC_NAMES.ordersDormant, help: 'Closed, quiet orders this worker owns that sleep in ClickHouse (restored on their next event)', registers }),
     pendingShipmentEvents: new Gauge({ name: METRIC_NAMES.pendingShipmentEvents, help: 'Tracking events waiting for their order link', registers }),
     consumerLag: new Gauge({ name: METRIC_NAMES.consumerLag, help: 'Kafka consumer lag in messages', labelNames: ['topic', 'partition'], registers }),
     wsClients: new Gauge({ name: METRIC_NAMES.wsClients, help: 'Connected WebSocket clients', registers }),

@@ -1,3 +1,4 @@
+import { OrderlakeError } from '../errors.js';
 import type { CanonicalEvent } from '../normalize/canonical-event.js';
 import { deriveView } from './derive-view.js';
 import { GOLDEN_BODY_FIELDS, type GoldenView, type GoldenViewBody } from './golden-view.js';
@@ -35,8 +36,24 @@ export interface GoldenStore {
    * without raising its version: the view gets the `version` and `updatedAt` (epoch ms) given.
    */
   restore(orderId: string, events: Iterable<CanonicalEvent>, version: number, updatedAt: number): void;
-  /** Forgets the order, tombstone included (its partition was revoked). */
+  /** Forgets the order, tombstone and dormant mark included (its partition was revoked). */
   evict(orderId: string): void;
+  /**
+   * Puts quiet orders to sleep: every held order last changed before `idleSince` that is deleted or
+   * whose view is `closed` leaves memory, keeping only its version and `updatedAt` (a few dozen
+   * bytes instead of its whole state). Its events must already be stored: the caller passes an
+   * `idleSince` no later than its last acknowledged flush. Returns the orders put to sleep.
+   */
+  sleepIdle(options: { idleSince: number; closed(view: GoldenView): boolean }): string[];
+  /**
+   * Marks an order as stored but not held (a rebuild that leaves closed, quiet orders in
+   * ClickHouse). A held copy of it is dropped.
+   */
+  markDormant(orderId: string, version: number, updatedAt: number): void;
+  /** The version and `updatedAt` a dormant order had; undefined when it is not dormant. */
+  dormant(orderId: string): { version: number; updatedAt: number } | undefined;
+  /** Dormant orders: their events are in ClickHouse, and they must be restored before any new event. */
+  readonly dormantCount: number;
   /** Every order held in memory, deleted ones (tombstones, `get` → null) included. */
   orderIds(): IterableIterator<string>;
   /** Number of orders held in memory, tombstones included. */
@@ -48,6 +65,9 @@ export interface GoldenStore {
   /** Orders held that have a view (deleted orders' tombstones excluded). O(1). */
   readonly liveCount: number;
 }
+
+/** Statuses after which an order rarely changes again: with no event for a while, it may sleep. */
+export const CLOSED_STATUSES: ReadonlySet<string> = new Set(['DELIVERED', 'CANCELLED', 'REFUNDED', 'RETURNED_TO_SENDER', 'FULFILLMENT_CANCELLED']);
 
 /** What {@link GoldenStore.applyBatch} did with the events it was given (restores not counted). */
 export interface GoldenStoreStats {
@@ -61,17 +81,22 @@ export interface GoldenStoreStats {
   orders: number;
   /** Deleted orders held as tombstones. */
   deletedOrders: number;
+  /** Orders asleep: stored in ClickHouse, not held. */
+  dormantOrders: number;
 }
 
 interface Entry {
   state: OrderState;
   view: GoldenView | null;
   version: number;
+  /** When the view last changed (epoch ms of the store's clock). */
+  updatedAt: number;
 }
 
 /** Creates the store; `now` is the processing clock that stamps `updated_at`. */
 export function createGoldenStore(options: { now: () => number }): GoldenStore {
   const entries = new Map<string, Entry>();
+  const sleeping = new Map<string, { version: number; updatedAt: number }>();
   let applied = 0;
   let duplicates = 0;
   let afterDelete = 0;
@@ -80,7 +105,13 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
   function entryFor(orderId: string): Entry {
     let entry = entries.get(orderId);
     if (entry === undefined) {
-      entry = { state: createOrderState(orderId), view: null, version: 0 };
+      if (sleeping.has(orderId)) {
+        throw new OrderlakeError('OL_ERR_ORDER_DORMANT', `order ${orderId} is dormant: restore it from ClickHouse before applying events`, {
+          retriable: false,
+          context: { orderId },
+        });
+      }
+      entry = { state: createOrderState(orderId), view: null, version: 0, updatedAt: 0 };
       entries.set(orderId, entry);
     }
     return entry;
@@ -89,6 +120,7 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
   function settle(entry: Entry, body: GoldenViewBody | null, version: number, updatedAt: number): void {
     live += (body === null ? 0 : 1) - (entry.view === null ? 0 : 1);
     entry.version = version;
+    entry.updatedAt = updatedAt;
     entry.view = body === null ? null : Object.assign(body, { version, updated_at: isoTimestamp(updatedAt) });
   }
 
@@ -128,7 +160,8 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
     restore(orderId, events, version, updatedAt) {
       const existing = entries.get(orderId);
       if (existing?.view) live--;
-      const entry: Entry = { state: createOrderState(orderId), view: null, version };
+      sleeping.delete(orderId);
+      const entry: Entry = { state: createOrderState(orderId), view: null, version, updatedAt };
       for (const event of events) applyEvent(entry.state, event);
       entries.set(orderId, entry);
       settle(entry, deriveView(entry.state), version, updatedAt);
@@ -136,6 +169,32 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
     evict(orderId) {
       if (entries.get(orderId)?.view) live--;
       entries.delete(orderId);
+      sleeping.delete(orderId);
+    },
+    sleepIdle({ idleSince, closed }) {
+      const slept: string[] = [];
+      for (const [orderId, entry] of entries) {
+        if (entry.updatedAt >= idleSince) continue;
+        if (entry.state.deleted || (entry.view !== null && closed(entry.view))) slept.push(orderId);
+      }
+      for (const orderId of slept) {
+        const entry = entries.get(orderId)!;
+        if (entry.view !== null) live--;
+        entries.delete(orderId);
+        sleeping.set(orderId, { version: entry.version, updatedAt: entry.updatedAt });
+      }
+      return slept;
+    },
+    markDormant(orderId, version, updatedAt) {
+      if (entries.get(orderId)?.view) live--;
+      entries.delete(orderId);
+      sleeping.set(orderId, { version, updatedAt });
+    },
+    dormant(orderId) {
+      return sleeping.get(orderId);
+    },
+    get dormantCount() {
+      return sleeping.size;
     },
     orderIds() {
       return entries.keys();
@@ -156,7 +215,7 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
         if (entry.view !== null) orders++;
         else if (entry.state.deleted) deletedOrders++;
       }
-      return { applied, duplicates, afterDelete, orders, deletedOrders };
+      return { applied, duplicates, afterDelete, orders, deletedOrders, dormantOrders: sleeping.size };
     },
   };
 }

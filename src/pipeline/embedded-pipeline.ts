@@ -20,7 +20,7 @@ export interface EmbeddedPipeline {
    * `pending_shipment_events`) back into the linker; those whose link is known by now go on to
    * the merge at once.
    */
-  restorePending(waiting: ReadonlyArray<{ event: TmsEvent; position: SourcePosition; waitingSince: number }>): ViewChange[];
+  restorePending(waiting: ReadonlyArray<{ event: TmsEvent; position: SourcePosition; waitingSince: number }>): Promise<ViewChange[]>;
   /** Tracking events waiting for their order right now. */
   readonly pendingCount: number;
 }
@@ -107,10 +107,11 @@ export function createEmbeddedPipeline(deps: {
       }
       if (dead.length > 0) sink.writeDeadLetters(dead);
       if (pending.length > 0) sink.writePendingShipments(pending);
+      await merge.wake(items);
       const changes = merge.apply(items);
       return { events, tombstones, deadLetters: dead.length, changes };
     },
-    restorePending(list) {
+    async restorePending(list) {
       const items: MergeItem[] = [];
       const pending: PendingShipmentRow[] = [];
       for (const w of list) {
@@ -127,6 +128,7 @@ export function createEmbeddedPipeline(deps: {
         }
       }
       if (pending.length > 0) sink.writePendingShipments(pending);
+      await merge.wake(items);
       return merge.apply(items);
     },
     get pendingCount() {

@@ -42,7 +42,7 @@ export async function rebuildLinker(deps: {
   }
   const pending = await loadPendingShipmentEvents({ client, database });
   const before = pipeline.pendingCount + pending.length;
-  pipeline.restorePending(pending.map((p) => ({ event: p.event as TmsEvent, position: p.position, waitingSince: p.waitingSince })));
+  await pipeline.restorePending(pending.map((p) => ({ event: p.event as TmsEvent, position: p.position, waitingSince: p.waitingSince })));
   const result = { facts, waiting: pipeline.pendingCount, resolved: before - pipeline.pendingCount };
   logger.info({ ...result, ms: Math.round(performance.now() - started) }, 'shipment links rebuilt from ClickHouse');
   return result;

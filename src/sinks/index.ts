@@ -24,7 +24,7 @@ export {
   type FlushStats,
 } from './clickhouse/clickhouse-sink.js';
 export { queryJson } from './clickhouse/query-json.js';
-export { loadOwnedState, type OwnedOrderState } from './clickhouse/owned-state.js';
+export { loadOrderStates, loadOwnedState, type OwnedOrderState, type SleepClosed } from './clickhouse/owned-state.js';
 export { getGoldenView, listGoldenViews, type StoredGoldenView } from './clickhouse/golden-reader.js';
 export { countDeadLetters, listDeadLetters } from './clickhouse/dead-letter-reader.js';
 export { loadPendingShipmentEvents, type PendingShipmentEvent } from './clickhouse/pending-shipment-reader.js';

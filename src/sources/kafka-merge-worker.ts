@@ -97,6 +97,8 @@ export function createKafkaMergeWorker(deps: {
         logger.error({ err, partition, offset: m.offset }, 'unreadable internal event skipped');
       }
     }
+    // Closed orders asleep in ClickHouse come back before their new events are merged.
+    await merge.wake(items);
     // In slices, yielding between them, so pushes of one slice go out while the next is merged.
     await inChunks(items, (slice) => merge.apply(slice));
     await deps.flush();

@@ -157,7 +157,7 @@ export interface WorkerProcess {
 }
 
 /** Starts a real `orderlake start` worker process on Kafka (the CLI, as an operator runs it). */
-export async function spawnWorker(env: WorkerEnv, name: string): Promise<WorkerProcess> {
+export async function spawnWorker(env: WorkerEnv, name: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
   const logDir = path.join(env.dataDir, 'logs');
   await mkdir(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
@@ -178,6 +178,7 @@ export async function spawnWorker(env: WorkerEnv, name: string): Promise<WorkerP
       ORDERLAKE_HTTP_PORT: '0',
       ORDERLAKE_FLUSH_INTERVAL_MS: '100',
       ...(env.kafkaClient ? { KAFKA_CLIENT: env.kafkaClient } : {}),
+      ...extraEnv,
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

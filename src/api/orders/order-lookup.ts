@@ -3,8 +3,9 @@ import type { GoldenStore, GoldenView } from '../../golden/index.js';
 import { getGoldenView } from '../../sinks/index.js';
 
 /**
- * The golden view of an order: from this worker's memory when it owns the order (newest, no
- * round trip), else the newest stored version in ClickHouse. Null when unknown or deleted; a
+ * The golden view of an order: from this worker's memory when it holds the order (newest, no
+ * round trip), else the newest stored version in ClickHouse — orders other workers own, and closed
+ * orders asleep there (`ORDERLAKE_DORMANT_AFTER_MS`). Null when unknown or deleted; a
  * delete held in memory is final and is not looked up again.
  */
 export async function lookupOrder(

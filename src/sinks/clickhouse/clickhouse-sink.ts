@@ -30,6 +30,8 @@ export interface ClickHouseSinkOptions {
   flushIntervalMs?: number;
   /** Clock in ms, used to time inserts. Default `performance.now`. */
   now?: () => number;
+  /** Wall clock (epoch ms) of `onFlushed`. Default `Date.now`. */
+  wallClock?: () => number;
   /** Called after every acknowledged insert. */
   onFlush?: (stats: FlushStats) => void;
   /** Backoff for transient insert failures. Default: 5 retries, 100 ms doubling up to 5 s. */
@@ -63,6 +65,11 @@ export interface ClickHouseSink {
    * flush) hands them over there, so a hot order costs one row per flush, not one per change.
    */
   onBeforeFlush(collect: () => void): void;
+  /**
+   * Registers a callback run after every successful flush with the wall-clock time (epoch ms) it
+   * started at: every row written before that moment is acknowledged by ClickHouse.
+   */
+  onFlushed(acknowledged: (writtenBefore: number) => void): void;
 }
 
 interface TableBuffer<Row> {
@@ -101,6 +108,8 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   const buffers: TableBuffer<unknown>[] = [lake, pending, deadLetters, golden] as TableBuffer<unknown>[];
 
   const collectors: Array<() => void> = [];
+  const flushedListeners: Array<(writtenBefore: number) => void> = [];
+  const wallClock = options.wallClock ?? Date.now;
   const collect = (): void => {
     for (const c of collectors) c();
   };
@@ -168,6 +177,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   }
 
   async function drain(): Promise<void> {
+    const startedAt = wallClock();
     collect();
     if (timer !== null) {
       clearTimeout(timer);
@@ -198,6 +208,13 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
       target.inFlight = 0;
     }
     if (failure !== null) throw failure;
+    for (const listener of flushedListeners) {
+      try {
+        listener(startedAt);
+      } catch (err) {
+        logger.warn({ err }, 'onFlushed callback failed');
+      }
+    }
     if (buffered() > 0) armTimer();
   }
 
@@ -238,6 +255,9 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     pendingRows: () => buffers.reduce((n, b) => n + b.rows.length + b.inFlight, 0),
     onBeforeFlush(c) {
       collectors.push(c);
+    },
+    onFlushed(listener) {
+      flushedListeners.push(listener);
     },
   };
 }

@@ -60,4 +60,48 @@ describe('embedded mode restarted half-way', () => {
       await second.close();
     }
   });
+
+  it('puts quiet closed orders to sleep, wakes them for late events, and leaves them asleep across a restart', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', ORDERLAKE_DORMANT_AFTER_MS: '1' }, REPO_ROOT);
+    const logger = pino({ level: 'silent' });
+    const dataPath = await mkdtemp(path.join(tmpdir(), 'orderlake-dormant-'));
+    const lines = generateScenario({ seed: 77, orders: 300, startTime: Date.UTC(2026, 10, 22), duplicateRate: 0.1, shuffle: 'full' });
+    const expected = await expectedViews(lines);
+    const restartAt = Math.floor((lines.length * 2) / 3);
+    const offsets = new Map<string, number>();
+
+    const first = await createEmbeddedRuntime(config, logger, { dataPath, database: 'dormant_it', recreate: true, rebuild: true });
+    let woken = 0;
+    let mostAsleep = 0;
+    const wake = first.merge.wake.bind(first.merge);
+    first.merge.wake = async (items) => {
+      const n = await wake(items);
+      woken += n;
+      return n;
+    };
+    for (let start = 0; start < restartAt; start += 200) {
+      await first.pipeline.process(await toMessages(first, lines.slice(start, Math.min(restartAt, start + 200)), offsets));
+      await first.storage.sink.flush();
+      mostAsleep = Math.max(mostAsleep, first.store.dormantCount);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    await first.close();
+    expect(mostAsleep).toBeGreaterThan(20);
+    expect(woken).toBeGreaterThan(0);
+
+    const second = await createEmbeddedRuntime(config, logger, { dataPath, database: 'dormant_it', rebuild: true });
+    try {
+      expect(second.store.dormantCount).toBeGreaterThan(20);
+      await second.pipeline.process(await toMessages(second, lines.slice(restartAt), offsets));
+      await second.storage.sink.flush();
+      for (const [orderId, view] of expected) {
+        const held = second.store.get(orderId);
+        if (held !== null) expect(stripVolatile(held), orderId).toEqual(view);
+        else expect(second.store.dormant(orderId), orderId).toBeDefined();
+      }
+      await expectGoldenTableEquals(second.storage.reader, 'dormant_it', expected);
+    } finally {
+      await second.close();
+    }
+  });
 });

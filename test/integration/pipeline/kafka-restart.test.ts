@@ -28,7 +28,9 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream a
     });
     const eventsTopic = `${env.topicPrefix}events`;
 
-    const first = await spawnWorker(env, 'worker-killed');
+    // Closed orders go to sleep almost at once, so waking them and rebuilding them asleep is exercised too.
+    const dormant = { ORDERLAKE_DORMANT_AFTER_MS: '1' };
+    const first = await spawnWorker(env, 'worker-killed', dormant);
     // Kill once the merge stage has committed part of the stream, but not all of it.
     const lagAtKill = await waitFor(
       async () => {
@@ -44,7 +46,7 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka worker killed mid-stream a
     console.log(`[kafka-restart ${kafkaClient}] worker killed with ${lagAtKill} source messages still unconsumed`);
     expect(lagAtKill).toBeGreaterThan(0);
 
-    const second = await spawnWorker(env, 'worker-restarted');
+    const second = await spawnWorker(env, 'worker-restarted', dormant);
     await waitUntilDrained(k.admin, env, Object.values(topics), second, 240_000);
     expect(await stopWorker(second)).toBe(0);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGoldenStore, GOLDEN_BODY_FIELDS } from '../../../src/golden/index.js';
+import { CLOSED_STATUSES, createGoldenStore, GOLDEN_BODY_FIELDS } from '../../../src/golden/index.js';
 import type { CanonicalEvent } from '../../../src/normalize/canonical-event.js';
 import { crmLine, crmOrder, crmOrderDelete, iso, T0, wms } from '../../helpers/golden-events.js';
 
@@ -73,7 +73,7 @@ describe('GoldenStore', () => {
     expect([...store.orderIds()]).toEqual(['SO-1']);
     expect(store.applyBatch([item(crmOrder({ row_version: 5 }, { lsn: 99999 }))])).toEqual([]);
     expect(store.get('SO-1')).toBeNull();
-    expect(store.stats()).toEqual({ applied: 2, duplicates: 0, afterDelete: 1, orders: 0, deletedOrders: 1 });
+    expect(store.stats()).toEqual({ applied: 2, duplicates: 0, afterDelete: 1, orders: 0, deletedOrders: 1, dormantOrders: 0 });
   });
 
   it('counts applied events, duplicates and orders in its stats', () => {
@@ -81,7 +81,7 @@ describe('GoldenStore', () => {
     const event = crmOrder();
     store.applyBatch([item(event), item(event), item(wms('RELEASED', T0, { event_id: 'w', order_id: 'SO-2' }), 'SO-2')]);
     store.applyBatch([item(event)]);
-    expect(store.stats()).toEqual({ applied: 2, duplicates: 2, afterDelete: 0, orders: 2, deletedOrders: 0 });
+    expect(store.stats()).toEqual({ applied: 2, duplicates: 2, afterDelete: 0, orders: 2, deletedOrders: 0, dormantOrders: 0 });
     expect(store.size).toBe(2);
   });
 
@@ -119,5 +119,65 @@ describe('GoldenStore', () => {
     expect(store.isDeleted('SO-2')).toBe(false);
     expect(store.size).toBe(0);
     expect(store.applyBatch([item(crmOrder())])[0]?.version).toBe(1);
+  });
+
+  describe('dormant orders', () => {
+    const closed = (view: { status: string | null }) => view.status !== null && CLOSED_STATUSES.has(view.status);
+
+    it('puts closed and deleted orders to sleep once quiet, keeping only their version and updated_at', () => {
+      const c = clock();
+      const store = createGoldenStore(c);
+      store.applyBatch([
+        item(crmOrder({ order_id: 'SO-C', status: 'CANCELLED' }), 'SO-C'),
+        item(crmOrder({ order_id: 'SO-O' }), 'SO-O'),
+        item(crmOrder({ order_id: 'SO-D' }), 'SO-D'),
+      ]);
+      store.applyBatch([item(crmOrderDelete('SO-D', 5000), 'SO-D')]);
+      c.advance(1000);
+      store.applyBatch([item(crmOrder({ order_id: 'SO-R', status: 'CANCELLED' }), 'SO-R')]);
+
+      expect(store.sleepIdle({ idleSince: T0 + 1000, closed }).sort()).toEqual(['SO-C', 'SO-D']);
+      expect(store.dormant('SO-C')).toEqual({ version: 1, updatedAt: T0 });
+      expect(store.dormant('SO-D')).toEqual({ version: 2, updatedAt: T0 });
+      expect(store.dormant('SO-O')).toBeUndefined();
+      expect(store.get('SO-C')).toBeNull();
+      expect(store.get('SO-R')?.status).toBe('CANCELLED');
+      expect([...store.orderIds()].sort()).toEqual(['SO-O', 'SO-R']);
+      expect(store.dormantCount).toBe(2);
+      expect(store.liveCount).toBe(2);
+      expect(store.stats()).toMatchObject({ orders: 2, deletedOrders: 0, dormantOrders: 2 });
+    });
+
+    it('refuses an event for a dormant order until it is restored, then goes on from its version', () => {
+      const c = clock();
+      const store = createGoldenStore(c);
+      const placed = crmOrder({ order_id: 'SO-C', status: 'CANCELLED' });
+      store.applyBatch([item(placed, 'SO-C')]);
+      const before = store.get('SO-C');
+      store.sleepIdle({ idleSince: T0 + 1, closed });
+      const late = crmLine({ order_id: 'SO-C', line_no: 1 }, { lsn: 7 });
+      expect(() => store.applyBatch([item(late, 'SO-C')])).toThrow(expect.objectContaining({ code: 'OL_ERR_ORDER_DORMANT' }));
+
+      const { version, updatedAt } = store.dormant('SO-C')!;
+      store.restore('SO-C', [placed], version, updatedAt);
+      expect(store.get('SO-C')).toEqual(before);
+      expect(store.dormant('SO-C')).toBeUndefined();
+      c.advance(10);
+      const [change] = store.applyBatch([item(late, 'SO-C')]);
+      expect(change).toMatchObject({ orderId: 'SO-C', version: 2, previous: before });
+    });
+
+    it('marks orders dormant from a rebuild and forgets them when evicted', () => {
+      const store = createGoldenStore(clock());
+      store.applyBatch([item(crmOrder({ order_id: 'SO-1' }), 'SO-1')]);
+      store.markDormant('SO-1', 7, T0 - 5);
+      store.markDormant('SO-2', 3, T0 - 9);
+      expect(store.get('SO-1')).toBeNull();
+      expect(store.dormant('SO-1')).toEqual({ version: 7, updatedAt: T0 - 5 });
+      expect(store.liveCount).toBe(0);
+      store.evict('SO-2');
+      expect(store.dormant('SO-2')).toBeUndefined();
+      expect(store.dormantCount).toBe(1);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  CLOSED_STATUSES,
   createGoldenStore,
   createLocalRouter,
   createShipmentLinker,
@@ -86,6 +87,46 @@ describe('merge properties', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('putting closed orders to sleep and restoring them from their stored events changes no view and no version', () => {
+    let sleptInAllRuns = 0;
+    fc.assert(
+      fc.property(scenario, fc.integer({ min: 1, max: 7 }), ({ seed, orders, shuffle }, sleepEvery) => {
+        const events = shuffleWithDuplicates(generateScenario(seed, orders), shuffle);
+        const awake = newPipeline();
+        const napping = newPipeline();
+        // What the lake holds: every routed event of each order.
+        const stored = new Map<string, CanonicalEvent[]>();
+        let slept = 0;
+        events.forEach((event, i) => {
+          awake.store.applyBatch(awake.route(event, 0));
+          const routed = napping.route(event, 0);
+          for (const { orderId } of routed) {
+            const asleep = napping.store.dormant(orderId);
+            if (asleep) napping.store.restore(orderId, stored.get(orderId) ?? [], asleep.version, asleep.updatedAt);
+          }
+          for (const r of routed) stored.set(r.orderId, [...(stored.get(r.orderId) ?? []), r.event]);
+          napping.store.applyBatch(routed);
+          if (i % sleepEvery === 0) {
+            slept += napping.store.sleepIdle({ idleSince: Infinity, closed: (v) => v.status !== null && CLOSED_STATUSES.has(v.status) }).length;
+          }
+        });
+        // Wake everything still asleep to compare whole stores.
+        for (const orderId of stored.keys()) {
+          const asleep = napping.store.dormant(orderId);
+          if (asleep) napping.store.restore(orderId, stored.get(orderId)!, asleep.version, asleep.updatedAt);
+        }
+        expect(storeBodies(napping.store)).toEqual(storeBodies(awake.store));
+        for (const orderId of awake.store.orderIds()) {
+          expect(napping.store.get(orderId)?.version).toBe(awake.store.get(orderId)?.version);
+          expect(napping.store.isDeleted(orderId)).toBe(awake.store.isDeleted(orderId));
+        }
+        sleptInAllRuns += slept;
+      }),
+      { numRuns: 150 },
+    );
+    expect(sleptInAllRuns).toBeGreaterThan(100);
   });
 
   it('replaying every event again changes nothing', () => {
