@@ -267,6 +267,9 @@ export interface KafkaRuntime {
   close(): Promise<void>;
 }
 
+/** A produce request in flight longer than this makes the worker unready (kafkajs retries end well before). */
+const PRODUCE_STUCK_MS = 120_000;
+
 /**
  * A Kafka worker: the ingest, link and merge stages as three consumer groups in one process.
  * Several such processes share the load; together they give the golden table one process gives.
@@ -356,10 +359,13 @@ export async function startKafkaRuntime(
       } catch (err) {
         clickhouse = String(err);
       }
+      const sendingMs = producer.inFlightMs();
       const checks = {
         kafka_assigned: Object.values(workers.ingest.assignment()).some((p) => p.length > 0) || workers.merge.ready(),
         clickhouse: clickhouse === true,
         state_rebuilt: workers.merge.ready(),
+        // A produce request unanswered past the client's own timeouts and retries: the client is stuck.
+        kafka_producing: sendingMs < PRODUCE_STUCK_MS ? true : `a send has waited ${Math.round(sendingMs / 1000)} s for Kafka`,
       };
       return { ready: Object.values(checks).every((v) => v === true), checks };
     },

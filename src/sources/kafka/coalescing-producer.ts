@@ -1,5 +1,14 @@
 import type { KafkaProducer, TopicMessages } from './kafka-port.js';
 
+export interface CoalescingProducer extends KafkaProducer {
+  /**
+   * How long the send in flight has been waiting for its acknowledgement, ms (0: none). A send
+   * normally settles within the client's request timeout and retries; one that does not is a stuck
+   * client, which readiness reports (every stage that produces waits behind it).
+   */
+  inFlightMs(): number;
+}
+
 interface Waiting {
   topicMessages: readonly TopicMessages[];
   resolve(): void;
@@ -14,9 +23,11 @@ interface Waiting {
  * that carried its records, and a failed send rejects all of its callers (each retries its own
  * batch). A caller's records stay in its order, and calls to one partition keep their call order.
  */
-export function createCoalescingProducer(inner: KafkaProducer): KafkaProducer {
+export function createCoalescingProducer(inner: KafkaProducer, options: { now?: () => number } = {}): CoalescingProducer {
+  const now = options.now ?? Date.now;
   let queue: Waiting[] = [];
   let pumping: Promise<void> | null = null;
+  let sendingSince: number | null = null;
 
   async function pump(): Promise<void> {
     // Give the other batches of the same fetch a turn to join the first send.
@@ -24,11 +35,14 @@ export function createCoalescingProducer(inner: KafkaProducer): KafkaProducer {
     while (queue.length > 0) {
       const taken = queue;
       queue = [];
+      sendingSince = now();
       try {
         await inner.sendBatch(mergeByTopic(taken), { acks: 'all' });
         for (const w of taken) w.resolve();
       } catch (err) {
         for (const w of taken) w.reject(err);
+      } finally {
+        sendingSince = null;
       }
     }
     pumping = null;
@@ -46,6 +60,7 @@ export function createCoalescingProducer(inner: KafkaProducer): KafkaProducer {
       await pumping;
       await inner.close();
     },
+    inFlightMs: () => (sendingSince === null ? 0 : now() - sendingSince),
   };
 }
 

@@ -15,7 +15,7 @@ export type {
 } from './kafka-port.js';
 export { compareOffsets, isOffset, nextOffset } from './offsets.js';
 export { diffPartitions, normalizePartitions, toPartitionsByTopic } from './partition-sets.js';
-export { createCoalescingProducer } from './coalescing-producer.js';
+export { createCoalescingProducer, type CoalescingProducer } from './coalescing-producer.js';
 export { createKafkajsClient } from './kafkajs-client.js';
 export { createRdkafkaClient } from './rdkafka-client.js';
 export { loadRdkafka, type Rdkafka } from './rdkafka-loader.js';

@@ -94,4 +94,18 @@ describe('coalescing producer', () => {
     await closing;
     expect(isClosed()).toBe(true);
   });
+
+  it('reports how long the send in flight has waited, and 0 once it settled', async () => {
+    const { inner, release } = recordingProducer();
+    let clock = 1000;
+    const producer = createCoalescingProducer(inner, { now: () => clock });
+    expect(producer.inFlightMs()).toBe(0);
+    const sent = producer.sendBatch([{ topic: 't', messages: [msg('x')] }], { acks: 'all' });
+    await turn();
+    clock += 45_000;
+    expect(producer.inFlightMs()).toBe(45_000);
+    release[0]!();
+    await sent;
+    expect(producer.inFlightMs()).toBe(0);
+  });
 });
