@@ -8,7 +8,7 @@ import {
 } from '../../../src/codecs/index.js';
 import type { SchemaRegistry } from '../../../src/codecs/index.js';
 import { OrderlakeError } from '../../../src/errors.js';
-import { READERS, contractSetup, countingRegistry, orderLineValue, wmsV1Value } from './helpers.js';
+import { READERS, contractSetup, countingRegistry, orderLineValue, rejection, wmsV1Value } from './helpers.js';
 
 const WMS = 'wms.fulfillment.events';
 
@@ -17,16 +17,6 @@ async function setup(readers: Record<string, string> = READERS) {
   const encoder = createAvroEncoder({ registry, schemas });
   const decoder = createAvroDecoder({ registry, schemas, readers });
   return { schemas, registry, encoder, decoder };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<OrderlakeError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OrderlakeError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('createAvroDecoder', () => {

@@ -2,20 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createAvroEncoder, parseConfluentFrame } from '../../../src/codecs/index.js';
 import type { SchemaRegistry } from '../../../src/codecs/index.js';
 import { OrderlakeError } from '../../../src/errors.js';
-import { contractSetup, orderLineValue, wmsV1Value } from './helpers.js';
+import { contractSetup, orderLineValue, rejection, wmsV1Value } from './helpers.js';
 
 const WMS = 'wms.fulfillment.events';
 const LINES = 'crm.public.order_lines';
-
-async function rejection(promise: Promise<unknown>): Promise<OrderlakeError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OrderlakeError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('createAvroEncoder', () => {
   it('frames the body with the id registered under <topic>-value, registering once', async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createLocalSchemaRegistry, loadSchemas } from '../../../src/codecs/index.js';
 import type { SchemaRegistry, SchemaSet } from '../../../src/codecs/index.js';
+import { OrderlakeError } from '../../../src/errors.js';
 
 export const SCHEMA_DIR = path.resolve(import.meta.dirname, '../../../schemas');
 
@@ -89,4 +90,15 @@ export function orderLineValue(unitPrice = '89.00'): Record<string, unknown> {
     op: 'c',
     ts_ms: 1_795_000_062_299,
   };
+}
+
+/** The OrderlakeError a promise rejects with; fails the test when it resolves or rejects with anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<OrderlakeError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof OrderlakeError) return err;
+    throw err;
+  }
+  throw new Error('expected a rejection');
 }

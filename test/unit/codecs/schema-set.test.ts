@@ -4,18 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSchemaSet, loadSchemas } from '../../../src/codecs/index.js';
 import { OrderlakeError } from '../../../src/errors.js';
-
-const SCHEMA_DIR = path.resolve(import.meta.dirname, '../../../schemas');
-
-async function rejection(promise: Promise<unknown>): Promise<OrderlakeError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof OrderlakeError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
+import { SCHEMA_DIR, rejection } from './helpers.js';
 
 const tempDirs: string[] = [];
 async function tempDir(files: Record<string, string>): Promise<string> {
