@@ -6,6 +6,7 @@
   const TOKEN_KEY = 'orderlake.token';
   const EXCEPTION_LIST_MAX = 200;
   const $ = (id) => document.getElementById(id);
+  const terms = globalThis.orderlakeSearchTerms;
 
   // ---------------------------------------------------------------- token
 
@@ -264,6 +265,24 @@
 
   const card = { view: null, sub: null, seq: 0 };
 
+  /**
+   * Takes the card (and any result list) off the page, contents and all, and stops following its
+   * order: after a failed lookup nothing of the previous customer's order may stay readable.
+   */
+  function clearCard() {
+    card.view = null;
+    if (card.sub) feed.unsubscribe(card.sub);
+    card.sub = null;
+    $('card').hidden = true;
+    $('card').classList.remove('deleted');
+    for (const section of SECTIONS) $(section.el).replaceChildren();
+    $('status').className = 'badge';
+    $('results').hidden = true;
+    $('results').replaceChildren();
+    $('empty').hidden = false;
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
+
   function showCard(view) {
     card.view = view;
     $('empty').hidden = true;
@@ -293,7 +312,7 @@
     } else if (message.type === 'delta' && message.order_id === view.order_id) {
       if (message.from_version !== view.version && !('order_id' in message.fields)) {
         // Out of step (should not happen): fetch the whole view instead of guessing.
-        void openOrder(view.order_id);
+        lookUp((current) => openOrder(view.order_id, current));
         return;
       }
       applyToCard(message.fields, message.version);
@@ -323,18 +342,43 @@
     el.hidden = !message;
   }
 
-  async function openOrder(orderId) {
+  /** The order's view, or null when there is no such order (404). */
+  async function fetchOrder(orderId) {
     const result = await api(`/orders/${encodeURIComponent(orderId)}`);
-    if (result.status === 200) {
-      notice('');
-      showCard(result.body);
-      return true;
-    }
+    if (result.status === 200) return result.body;
     if (result.status !== 404) throw new Error(result.body?.message || `HTTP ${result.status}`);
-    return false;
+    return null;
+  }
+
+  /**
+   * Runs one lookup (a search, a click, a deep link). Only the newest may touch the page: a slower
+   * earlier one must not bring its order back over a later answer. A failure clears the card.
+   */
+  const lookups = { seq: 0 };
+  function lookUp(task) {
+    const seq = ++lookups.seq;
+    const current = () => seq === lookups.seq;
+    task(current).catch((err) => {
+      if (!current()) return;
+      clearCard();
+      fail(err);
+    });
+  }
+
+  async function openOrder(orderId, current) {
+    const view = await fetchOrder(orderId);
+    if (!current()) return;
+    if (view === null) {
+      clearCard();
+      notice(`No order ${orderId}.`, 'warn');
+      return;
+    }
+    notice('');
+    showCard(view);
   }
 
   function showResults(orders, query) {
+    clearCard();
     const el = $('results');
     el.innerHTML =
       `<h2>${orders.length} orders for ${esc(query)}</h2><ul>` +
@@ -346,19 +390,39 @@
     $('empty').hidden = true;
   }
 
-  async function search(raw) {
+  async function searchBy(param, value) {
+    const result = await api(`/orders?${param}=${encodeURIComponent(value)}&limit=20`);
+    if (result.status !== 200) throw new Error(result.body?.message || `HTTP ${result.status}`);
+    return result.body.orders;
+  }
+
+  /**
+   * A phone (in any formatting) searches customer and ship-to phones; anything else is an order
+   * id, else a tracking number, else a fulfillment id, in any case.
+   */
+  async function search(raw, current) {
     const query = raw.trim();
     if (!query) return;
     notice('');
-    const phone = /^\+?[\d\s-]{6,}$/.test(query);
-    if (!phone && (await openOrder(query))) return;
-    const param = phone ? 'phone' : 'tracking_no';
-    const value = phone ? query.replace(/[\s-]/g, '') : query;
-    const result = await api(`/orders?${param}=${encodeURIComponent(value)}&limit=20`);
-    if (result.status !== 200) throw new Error(result.body?.message || `HTTP ${result.status}`);
-    const orders = result.body.orders;
-    if (orders.length === 0) notice(`No order found for "${query}".`, 'warn');
-    else if (orders.length === 1) showCard(orders[0]);
+    let orders;
+    if (terms.looksLikePhone(query)) {
+      orders = await searchBy('phone', terms.normalizePhone(query));
+    } else {
+      const id = terms.normalizeIdentifier(query);
+      const view = await fetchOrder(id);
+      if (!current()) return;
+      if (view !== null) {
+        showCard(view);
+        return;
+      }
+      orders = await searchBy('tracking_no', id);
+      if (orders.length === 0 && current()) orders = await searchBy('fulfillment_id', id);
+    }
+    if (!current()) return;
+    if (orders.length === 0) {
+      clearCard();
+      notice(`No order found for "${query}".`, 'warn');
+    } else if (orders.length === 1) showCard(orders[0]);
     else showResults(orders, query);
   }
 
@@ -494,11 +558,16 @@
 
   $('search').addEventListener('submit', (event) => {
     event.preventDefault();
-    search($('search-input').value).catch(fail);
+    const query = $('search-input').value;
+    lookUp((current) => search(query, current));
   });
+  // A listed order opens in place of the search: the box shows what is open, not the old query.
   document.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-order]');
-    if (button) openOrder(button.dataset.order).catch(fail);
+    if (!button) return;
+    const orderId = button.dataset.order;
+    $('search-input').value = orderId;
+    lookUp((current) => openOrder(orderId, current));
   });
   $('sign-out').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -515,5 +584,8 @@
   }
   feed.subscribe('exceptions', { has_exception: true }, exceptionVersions, onExceptionMessage);
   feed.connect();
-  if (deepLink) openOrder(deepLink).then((found) => found || notice(`No order ${deepLink}.`, 'warn')).catch(fail);
+  if (deepLink) {
+    $('search-input').value = deepLink;
+    lookUp((current) => openOrder(deepLink, current));
+  }
 })();

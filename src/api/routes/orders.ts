@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GoldenStore } from '../../golden/index.js';
 import { requireRole } from '../auth/index.js';
 import { HttpError, errorBodySchema } from '../http-error.js';
-import { lookupOrder } from '../orders/order-lookup.js';
+import { findOrder, lookupOrder } from '../orders/order-lookup.js';
 import { readOrderEvents } from '../orders/order-events.js';
 import { searchOrders, type OrderFilters } from '../orders/order-search.js';
 import { computeProvenance } from '../orders/provenance.js';
@@ -44,6 +44,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRouteDeps):
         summary: 'The golden view of one order',
         description:
           'From this worker\'s memory when it owns the order, else the newest version stored in ClickHouse. ' +
+          'An id as typed by a person finds the order too: tried exactly first, then trimmed, then upper case (`so-000725` finds `SO-000725`). ' +
           '`include=provenance` adds, per field group, the source event that set it (computed from the lake at request time).',
         security: bearerSecurity,
         params: orderIdParams,
@@ -60,11 +61,10 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRouteDeps):
       },
     },
     async (request) => {
-      const orderId = request.params.order_id;
-      const view = await lookupOrder(deps, orderId);
-      if (view === null) throw orderNotFound(orderId);
+      const view = await findOrder(deps, request.params.order_id);
+      if (view === null) throw orderNotFound(request.params.order_id);
       if (request.query.include !== 'provenance') return view;
-      return { ...view, provenance: computeProvenance(view, await readOrderEvents(deps, orderId)) };
+      return { ...view, provenance: computeProvenance(view, await readOrderEvents(deps, view.order_id)) };
     },
   );
 
@@ -77,15 +77,18 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRouteDeps):
         summary: 'Search orders, newest first',
         description:
           'Live orders (`golden_orders FINAL`, deleted ones excluded) matching every filter given, by `created_at` descending then ' +
-          '`order_id` descending; orders whose CRM row is not known yet come last. Pass `next_cursor` back as `cursor` for the next page.',
+          '`order_id` descending; orders whose CRM row is not known yet come last. Pass `next_cursor` back as `cursor` for the next page. ' +
+          '`phone` compares without spaces, dashes, dots, parentheses or a leading +86/0086 (`+86 155-2439-1640` finds `15524391640`); ' +
+          '`tracking_no` and `fulfillment_id` ignore case and surrounding blanks.',
         security: bearerSecurity,
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             customer_id: text(128, 'CRM customer id'),
-            phone: text(64, 'customer or ship-to phone'),
-            tracking_no: text(128, 'tracking number of any shipment or fulfillment'),
+            phone: text(64, 'customer or ship-to phone, in any formatting'),
+            tracking_no: text(128, 'tracking number of any shipment or fulfillment, any case'),
+            fulfillment_id: text(128, 'WMS fulfillment id, any case'),
             status: { type: 'string', enum: [...ORDER_STATUSES], description: 'canonical status' },
             exception: { type: 'string', enum: [...EXCEPTION_CODES], description: 'exception code the order has' },
             channel: text(64, 'sales channel'),

@@ -32,6 +32,21 @@ describe('agent console (browser)', () => {
   const pageErrors: string[] = [];
   let offset = 10_000;
 
+  /** Types a query into the search box and submits it, as an agent does. */
+  async function search(query: string): Promise<void> {
+    await page.fill('#search-input', query);
+    await page.press('#search-input', 'Enter');
+  }
+
+  /** Searches and waits for the card of `orderId`, however the card showed before. */
+  async function searchAndOpen(query: string, orderId: string): Promise<void> {
+    await page.evaluate(() => {
+      document.getElementById('order-id')!.textContent = '';
+    });
+    await search(query);
+    await page.waitForFunction((id) => document.getElementById('order-id')?.textContent === id && !document.getElementById('card')!.hidden, orderId);
+  }
+
   async function push(topic: string, schema: string, key: string, value: Record<string, unknown>): Promise<void> {
     const message: RawMessage = {
       topic,
@@ -93,21 +108,77 @@ describe('agent console (browser)', () => {
     expect(await page.textContent('#exception-count')).toBe(String(withExceptions.length));
   });
 
-  it('finds an order by id, by phone and by tracking number', async () => {
+  it('finds an order by id, by phone and by tracking or fulfillment number, however they are typed', async () => {
     const view = runtime.store.get(ORDER)!;
-    const searches = [ORDER, view.customer!.phone, view.shipments[0]!.tracking_no];
-    for (const query of searches) {
-      await page.evaluate(() => {
-        document.getElementById('order-id')!.textContent = '';
-      });
-      await page.fill('#search-input', query);
-      await page.press('#search-input', 'Enter');
-      await page.waitForFunction((id) => document.getElementById('order-id')?.textContent === id, ORDER);
-    }
+    const phone = view.customer!.phone;
+    const [a, b, c] = [phone.slice(0, 3), phone.slice(3, 7), phone.slice(7)];
+    const tracking = view.shipments[0]!.tracking_no;
+    const searches = [
+      ORDER,
+      ORDER.toLowerCase(),
+      `  ${ORDER.toLowerCase()} `,
+      phone,
+      `+86 ${a} ${b} ${c}`,
+      `${a}-${b}-${c}`,
+      `(+86) ${a}.${b}.${c}`,
+      tracking,
+      tracking.toLowerCase(),
+      view.fulfillments[0]!.fulfillment_id.toLowerCase(),
+    ];
+    for (const query of searches) await searchAndOpen(query, ORDER);
     expect(await page.textContent('#status')).toBe(view.status!.replace(/_/g, ' ').toLowerCase());
     expect(await page.textContent('#version')).toContain(`version ${view.version}`);
     expect(await page.locator('#shipments tr[data-key]').count()).toBe(view.shipments.length);
     expect(await page.locator('#milestones .step.done').count()).toBeGreaterThanOrEqual(4);
+    expect(page.url()).toContain(`#order=${ORDER}`);
+  });
+
+  it('takes the previous order off the screen when a lookup finds nothing or fails', async () => {
+    const view = runtime.store.get(ORDER)!;
+    // What would let an agent read ORDER's details out to the next caller.
+    const traces = [ORDER, view.customer!.name, view.customer!.phone, view.ship_to!.phone, view.ship_to!.line, view.shipments[0]!.tracking_no, view.lines[0]!.sku];
+    async function expectNoTraceOfOrder(context: string): Promise<void> {
+      // textContent includes hidden elements: nothing of the order may linger in the page at all.
+      const shown = (await page.locator('main .content').textContent()) ?? '';
+      for (const trace of traces) expect(shown, `${context}: ${trace}`).not.toContain(trace);
+      expect(await page.locator('#card').isHidden(), context).toBe(true);
+      expect(await page.locator('#card [data-key]').count(), context).toBe(0);
+      expect(page.url(), context).not.toContain(ORDER);
+    }
+
+    for (const missing of ['SO-404404', 'so-404404', '+86 199 0000 0000', 'NO-SUCH-TRACKING-1']) {
+      await searchAndOpen(ORDER, ORDER);
+      await search(missing);
+      await page.waitForFunction((q) => document.getElementById('notice')!.textContent === `No order found for "${q}".`, missing);
+      await expectNoTraceOfOrder(missing);
+    }
+
+    // A lookup that fails (here the network) must not leave the previous card either.
+    await searchAndOpen(ORDER, ORDER);
+    const orderRequests = /\/orders[/?]/;
+    await page.route(orderRequests, (route) => route.abort());
+    try {
+      await search('SO-000002');
+      await page.waitForFunction(() => document.getElementById('notice')!.dataset.kind === 'error' && !document.getElementById('notice')!.hidden);
+      await expectNoTraceOfOrder('network failure');
+    } finally {
+      await page.unroute(orderRequests);
+    }
+  });
+
+  it('opens an order clicked in the exceptions list, with its id in the search box', async () => {
+    const phone = runtime.store.get(ORDER)!.customer!.phone;
+    await searchAndOpen(`+86 ${phone.slice(0, 3)} ${phone.slice(3, 7)} ${phone.slice(7)}`, ORDER);
+    const other = await page.locator('#exception-list li').evaluateAll((items, open) => items.map((li) => (li as HTMLElement).dataset.order!).find((id) => id !== open), ORDER);
+    expect(other).toBeDefined();
+    await page.click(`#exception-list li[data-order="${other}"] button`);
+    await page.waitForFunction((id) => document.getElementById('order-id')?.textContent === id && !document.getElementById('card')!.hidden, other!);
+    expect(await page.inputValue('#search-input')).toBe(other);
+    expect(page.url()).toContain(`#order=${other}`);
+    expect(await page.textContent('#notice')).toBe('');
+
+    // Back to ORDER, by its id in lower case, for the live update that follows.
+    await searchAndOpen(ORDER.toLowerCase(), ORDER);
     expect(page.url()).toContain(`#order=${ORDER}`);
   });
 

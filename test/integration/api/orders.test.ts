@@ -1,6 +1,12 @@
+import fc from 'fast-check';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOrder } from '../../../src/api/orders/order-lookup.js';
+import { searchOrders, type OrderFilters } from '../../../src/api/orders/order-search.js';
+import { identifierSql, normalizeIdentifier, normalizePhone, phoneSql } from '../../../src/api/orders/search-terms.js';
 import type { GoldenView } from '../../../src/golden/index.js';
-import { compareCodePoints } from '../../../src/golden/index.js';
+import { compareCodePoints, createGoldenStore } from '../../../src/golden/index.js';
+import { GOLDEN_ENCODING, encodeJsonCompactRows, insertEncoded, queryJson, runMigrations, type GoldenRow } from '../../../src/sinks/index.js';
 import {
   DELETED_ORDERS,
   TOKENS,
@@ -57,6 +63,25 @@ describe('order routes over the real pipeline and chDB', () => {
         const res = await get(`/orders/${id}`);
         expect(res.statusCode, id).toBe(404);
         expect(res.json()).toEqual({ error: 'OL_ERR_HTTP_NOT_FOUND', message: `no order ${id}` });
+      }
+    });
+
+    it('finds an order by its id typed in lower case or padded with blanks, answering with the stored id', async () => {
+      const remote = await h.remoteApp();
+      for (const id of [...expected.keys()].slice(0, 5)) {
+        for (const typed of [id.toLowerCase(), ` ${id} `, `\t${id.toLowerCase()}\n`, id.replace(/^SO/, 'So')]) {
+          for (const app of [h.app, remote]) {
+            const res = await app.inject({ method: 'GET', url: `/orders/${encodeURIComponent(typed)}`, headers: agent });
+            expect(res.statusCode, JSON.stringify(typed)).toBe(200);
+            expect(res.json().order_id).toBe(id);
+          }
+        }
+        const withProvenance = await get(`/orders/${id.toLowerCase()}?include=provenance`);
+        expect(withProvenance.statusCode).toBe(200);
+        expect(withProvenance.json()).toEqual((await get(`/orders/${id}?include=provenance`)).json());
+      }
+      for (const typed of [DELETED_ORDERS[0]!.toLowerCase(), 'so-nope', '%20']) {
+        expect((await get(`/orders/${typed}`)).statusCode, typed).toBe(404);
       }
     });
 
@@ -206,6 +231,42 @@ describe('order routes over the real pipeline and chDB', () => {
       }
     });
 
+    it('finds an order by a phone in any formatting and by a tracking number or fulfillment id in any case', async () => {
+      const views = live() as Array<Record<string, any>>;
+      const sample = views.find((v) => (v.fulfillments as unknown[]).length > 0 && (v.shipments as unknown[]).length > 0 && v.customer !== null)!;
+      const phone = (sample.customer as { phone: string }).phone;
+      const tracking = (sample.shipments as Array<{ tracking_no: string }>)[0]!.tracking_no;
+      const fulfillment = (sample.fulfillments as Array<{ fulfillment_id: string }>)[0]!.fulfillment_id;
+      const [a, b, c] = [phone.slice(0, 3), phone.slice(3, 7), phone.slice(7)];
+      const byPhone = views.filter((v) => v.customer?.phone === phone || v.ship_to?.phone === phone).sort(pageOrder).map((v) => v.order_id);
+      const byTracking = views
+        .filter((v) => (v.shipments as any[]).some((s) => s.tracking_no === tracking) || (v.fulfillments as any[]).some((f) => f.tracking_no === tracking))
+        .sort(pageOrder)
+        .map((v) => v.order_id);
+      const byFulfillment = views.filter((v) => (v.fulfillments as any[]).some((f) => f.fulfillment_id === fulfillment)).sort(pageOrder).map((v) => v.order_id);
+      expect(byPhone).toContain(sample.order_id);
+      const cases: Array<[OrderFilters, unknown[]]> = [
+        ...[`+86 ${a} ${b} ${c}`, `${a}-${b}-${c}`, `(${a}) ${b}.${c}`, `0086 ${a}${b}${c}`, `+86-${a}-${b}-${c}`, `+86${phone}`, ` ${phone} `].map(
+          (typed): [OrderFilters, unknown[]] => [{ phone: typed }, byPhone],
+        ),
+        [{ tracking_no: tracking.toLowerCase() }, byTracking],
+        [{ tracking_no: ` ${tracking} ` }, byTracking],
+        [{ fulfillment_id: fulfillment }, byFulfillment],
+        [{ fulfillment_id: fulfillment.toLowerCase() }, byFulfillment],
+        [{ fulfillment_id: `${fulfillment.toLowerCase()}\t` }, byFulfillment],
+        [{ phone: `+86 ${a} ${b} ${c}`, tracking_no: tracking.toLowerCase() }, byPhone.filter((id) => byTracking.includes(id))],
+        [{ phone: '---' }, []],
+        [{ phone: '+86' }, []],
+        [{ tracking_no: '   ' }, []],
+        [{ fulfillment_id: 'ff-nope' }, []],
+      ];
+      for (const [filters, want] of cases) {
+        const { ids } = await allPages(`&${new URLSearchParams(filters as Record<string, string>).toString()}`, 2);
+        expect(ids, JSON.stringify(filters)).toEqual(want);
+      }
+      expect(byFulfillment).toEqual([sample.order_id]);
+    });
+
     it('leaves deleted orders out', async () => {
       const { ids } = await allPages('', 500);
       for (const id of DELETED_ORDERS) expect(ids).not.toContain(id);
@@ -229,6 +290,93 @@ describe('order routes over the real pipeline and chDB', () => {
         expect(res.json().error).toBe('OL_ERR_HTTP_BAD_REQUEST');
         expect(res.json().message, url).toMatch(message);
       }
+    });
+  });
+
+  describe('search terms on the stored side', () => {
+    const database = 'orderlake_api_test_terms';
+    const client = () => h.runtime.storage.client;
+    const target = () => ({ client: client(), database });
+    const view = (orderId: string, fulfillmentId: string) => ({ order_id: orderId, fulfillments: [{ fulfillment_id: fulfillmentId }] });
+    const row = (orderId: string, fields: Partial<GoldenRow> & { fulfillment_id: string }): GoldenRow => {
+      const { fulfillment_id, ...rest } = fields;
+      return {
+        order_id: orderId, version: 1, updated_at: Date.now(), is_deleted: 0, owner_partition: 0, status: 'PAID', channel: 'TMALL', customer_id: 'C-1',
+        customer_phone: null, ship_phone: null, tracking_nos: [], exceptions: [], created_at: Date.parse('2026-11-18T11:00:00Z'),
+        view: view(orderId, fulfillment_id), ...rest,
+      };
+    };
+
+    beforeAll(async () => {
+      await runMigrations({ client: client(), database, logger: pino({ level: 'silent' }) });
+      const rows = [
+        row('SO-T-1', { customer_phone: '+86 155-2439-1640', ship_phone: '13010838288', tracking_nos: ['sf100200300'], fulfillment_id: 'ff-t-1' }),
+        row('SO-T-2', { customer_phone: '13300000000', ship_phone: '(0086) 131.0000.0001', tracking_nos: ['YTO4018777113', 'zto0427773661'], fulfillment_id: 'FF-T-2' }),
+        // Two orders whose ids differ only by case: each is its own order.
+        row('so-case', { fulfillment_id: 'FF-CASE-LOWER' }),
+        row('SO-CASE', { fulfillment_id: 'FF-CASE-UPPER' }),
+      ];
+      const body = await encodeJsonCompactRows(rows, GOLDEN_ENCODING.values);
+      await insertEncoded(client(), { database, table: GOLDEN_ENCODING.table, columns: GOLDEN_ENCODING.columns, body });
+    });
+    afterAll(async () => {
+      await client().command({ query: `DROP DATABASE IF EXISTS ${database} SYNC` });
+    });
+
+    const found = async (filters: OrderFilters) =>
+      ((await searchOrders(target(), filters, { limit: 10, after: null })).orders as Array<{ order_id: string }>).map((o) => o.order_id).sort();
+
+    it('normalizes stored phones, tracking numbers and fulfillment ids in SQL as the typed ones are', async () => {
+      const cases: Array<[OrderFilters, string[]]> = [
+        [{ phone: '15524391640' }, ['SO-T-1']],
+        [{ phone: '+86 155 2439 1640' }, ['SO-T-1']],
+        [{ phone: '155-2439-1640' }, ['SO-T-1']],
+        [{ phone: '13100000001' }, ['SO-T-2']],
+        [{ phone: '+86 131 0000 0001' }, ['SO-T-2']],
+        [{ tracking_no: 'SF100200300' }, ['SO-T-1']],
+        [{ tracking_no: 'sf100200300' }, ['SO-T-1']],
+        [{ tracking_no: 'ZTO0427773661' }, ['SO-T-2']],
+        [{ tracking_no: 'yto4018777113' }, ['SO-T-2']],
+        [{ fulfillment_id: 'FF-T-1' }, ['SO-T-1']],
+        [{ fulfillment_id: 'ff-t-2' }, ['SO-T-2']],
+        [{ phone: '1552439164' }, []],
+      ];
+      for (const [filters, want] of cases) expect(await found(filters), JSON.stringify(filters)).toEqual(want);
+    });
+
+    it('resolves a typed id exactly first, then trimmed, then in upper case: never a different order than the one named', async () => {
+      const deps = { ...target(), store: createGoldenStore({ now: Date.now }) };
+      const cases: Array<[string, string | null]> = [
+        ['so-case', 'FF-CASE-LOWER'],
+        ['SO-CASE', 'FF-CASE-UPPER'],
+        [' so-case ', 'FF-CASE-LOWER'],
+        ['So-Case', 'FF-CASE-UPPER'],
+        ['so-t-1', 'ff-t-1'],
+        ['sO-t-2 ', 'FF-T-2'],
+        ['SO-T-3', null],
+      ];
+      for (const [typed, fulfillment] of cases) {
+        const got = (await findOrder(deps, typed)) as unknown as ReturnType<typeof view> | null;
+        expect(got === null ? null : got.fulfillments[0]!.fulfillment_id, typed).toBe(fulfillment);
+      }
+    });
+
+    it('computes in SQL exactly what the TypeScript rules compute, on any ASCII text (property)', async () => {
+      const text = fc.string({ unit: fc.constantFrom(...'0123456789+86 -().\t\n\r\v\fabcXYZ_'), maxLength: 24 });
+      const inputs = fc.sample(text, { numRuns: 2000, seed: 20261118 });
+      inputs.push('+86+86 155 2439 1640', '0086 0086', '(+86) 155', '021-8600-0086', '');
+      // Stored identifiers are keys without surrounding blanks: the SQL side folds case only.
+      const stored = inputs.map((s) => s.trim());
+      const rows = await queryJson<{ phones: string[]; ids: string[] }>(
+        client(),
+        `SELECT arrayMap(s -> ${phoneSql('s')}, {inputs:Array(String)}) AS phones, arrayMap(s -> ${identifierSql('s')}, {stored:Array(String)}) AS ids`,
+        { inputs, stored },
+      );
+      const { phones, ids } = rows[0]!;
+      inputs.forEach((input, i) => {
+        expect(phones[i], JSON.stringify(input)).toBe(normalizePhone(input));
+        expect(ids[i], JSON.stringify(input)).toBe(normalizeIdentifier(input));
+      });
     });
   });
 
