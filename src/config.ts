@@ -71,6 +71,12 @@ export const envSchema = z.object({
   ORDERLAKE_BATCH_ROWS: int(1, 1_000_000).default(5000),
   /** Micro-batch: flush to ClickHouse at least this often, milliseconds. */
   ORDERLAKE_FLUSH_INTERVAL_MS: int(1, 60_000).default(200),
+  /**
+   * Kafka mode: how often the consumer-lag gauge is refreshed, ms. Each refresh asks the brokers
+   * for the watermarks and committed offsets of the partitions this worker holds (a few small
+   * requests per stage); 5 s is finer than a usual Prometheus scrape interval.
+   */
+  ORDERLAKE_LAG_INTERVAL_MS: int(100, 3_600_000).default(5000),
   /** Tracking events waiting for their order (no link yet) kept at most; beyond, the oldest is dead-lettered. */
   ORDERLAKE_LINK_MAX_PENDING: int(1, 100_000_000).default(1_000_000),
   /**

@@ -44,9 +44,23 @@ export const ERROR_CODES = {
   OL_ERR_KAFKA: { retriable: true, summary: 'Kafka operation failed' },
   /** The shipment linker's waiting area is full: the oldest waiting tracking event is dead-lettered, not dropped. */
   OL_ERR_LINK_OVERFLOW: { retriable: false, summary: 'too many tracking events waiting for their order' },
-  /** The optional node-rdkafka client was selected but is not installed. Fatal at startup. */
-  /** An event reached an order asleep in ClickHouse without the order being restored first: a bug, not data. */
+  /**
+   * An event reached an order asleep in ClickHouse that was not restored first (a bug in our own
+   * logic, not bad data). The event is dead-lettered (stage `merge`) and the partition moves on.
+   */
   OL_ERR_ORDER_DORMANT: { retriable: false, summary: 'order is dormant and was not restored first' },
+  /**
+   * An order asleep in ClickHouse could not be woken because ClickHouse holds none of its events
+   * (its data was removed, or the worker points at another database than the one it slept in). Its
+   * new events are dead-lettered (stage `merge`) instead of blocking the partition.
+   */
+  OL_ERR_ORDER_STATE_MISSING: { retriable: false, summary: 'stored state of a dormant order is missing' },
+  /**
+   * A message on an internal topic (`<prefix>events`, `<prefix>links`) is not one orderlake wrote
+   * (not JSON, or not the expected shape/version). Dead-lettered with its bytes and position.
+   */
+  OL_ERR_INTERNAL_MESSAGE: { retriable: false, summary: 'internal topic message is unreadable' },
+  /** The optional node-rdkafka client was selected but is not installed. Fatal at startup. */
   OL_ERR_RDKAFKA_MISSING: { retriable: false, summary: 'node-rdkafka is not installed' },
   /**
    * The schema registry refused a request for a reason other than a missing id (bad credentials,

@@ -11,7 +11,7 @@ import {
   type SchemaSet,
 } from './codecs/index.js';
 import { createNormalizer, loadPipelines, type Normalizer, type Pipeline } from './normalize/index.js';
-import { CLOSED_STATUSES, createGoldenStore, createShipmentLinker, type GoldenStore, type ShipmentLinker } from './golden/index.js';
+import { CLOSED_STATUSES, createGoldenStore, createShipmentLinker, type GoldenStore, type LinkInput, type ShipmentLinker } from './golden/index.js';
 import {
   createClickHouseClient,
   createClickHouseSink,
@@ -20,20 +20,23 @@ import {
   loadOwnedState,
   runMigrations,
   type ClickHouseSink,
+  type DeadLetterRow,
 } from './sinks/index.js';
 import { createChangeFeed, type ChangeFeed } from './feed/index.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, timeBatches, type Metrics } from './metrics.js';
 import { createIngestor, type Ingestor } from './pipeline/ingest.js';
 import { createMergeStage, type Dormancy, type MergeStage } from './pipeline/merge-stage.js';
 import { createEmbeddedPipeline, type EmbeddedPipeline } from './pipeline/embedded-pipeline.js';
-import { toDeadLetter } from './pipeline/dead-letter.js';
+import { createDeadLetterRecorder, toDeadLetter, type DeadLetterRecorder } from './pipeline/dead-letter.js';
 import { rebuildLinker } from './pipeline/linker-rebuild.js';
 import { OrderlakeError } from './errors.js';
 import type { CanonicalEvent } from './normalize/index.js';
 import { createKafka } from './sources/kafka-client.js';
 import {
+  createConsumerLagMonitor,
   createKafkajsClient,
   createCoalescingProducer,
+  instrumentConsumerGroup,
   createRdkafkaClient,
   loadRdkafka,
   rdkafkaConnection,
@@ -157,6 +160,8 @@ export interface EmbeddedRuntime {
   ingestor: Ingestor;
   merge: MergeStage;
   pipeline: EmbeddedPipeline;
+  /** Stores and counts dead letters that a caller (replay) builds itself. */
+  deadLetters: DeadLetterRecorder;
   close(): Promise<void>;
 }
 
@@ -175,19 +180,18 @@ export async function createEmbeddedRuntime(
   const storage = await createStorage(config, logger, { ...options, metrics });
   const now = Date.now;
   const store = createGoldenStore({ now });
+  const deadLetters = createDeadLetterRecorder({ sink: storage.sink, metrics });
+  const tmsTopic = codec.pipelines.find((p) => p.emits === 'tms')?.topic ?? '';
   const linker = createShipmentLinker({
     maxPending: config.ORDERLAKE_LINK_MAX_PENDING,
-    onOverflow: (input) => {
-      const error = new OrderlakeError('OL_ERR_LINK_OVERFLOW', `waiting area full (${config.ORDERLAKE_LINK_MAX_PENDING}); oldest tracking event evicted`);
-      const value = input.type === 'tms' ? JSON.stringify(input.event) : JSON.stringify(input);
-      storage.sink.writeDeadLetters([{ ...toDeadLetter({ topic: 'tms.tracking.events' }, error, 'link', now()), value_json: value }]);
-    },
+    onOverflow: (input) => deadLetters([linkOverflowDeadLetter(config, input, tmsTopic, now())]),
   });
   if (options.rebuild) await rebuildState(storage, store, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS);
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
   const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
   const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now, ...dormancyOf(config, storage, logger) });
   const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
+  pipeline.process = timeBatches(metrics, 'embedded', pipeline.process);
   if (options.rebuild) await rebuildLinker({ client: storage.client, database: storage.database, linker, pipeline, logger });
   return {
     codec,
@@ -199,6 +203,7 @@ export async function createEmbeddedRuntime(
     ingestor,
     merge,
     pipeline,
+    deadLetters,
     close: () => storage.close(),
   };
 }
@@ -225,7 +230,7 @@ export async function rebuildState(
     const owned = await loadOwnedState({ client: storage.client, database: storage.database, partitions: [partition], ...(sleepClosed ? { sleepClosed } : {}) });
     for (const order of owned) {
       if (order.dormant) {
-        store.markDormant(order.orderId, order.version, order.updatedAt);
+        store.markDormant(order.orderId, order.version, order.updatedAt, order.isDeleted);
         dormant++;
       } else {
         store.restore(order.orderId, order.events as CanonicalEvent[], order.version, order.updatedAt);
@@ -239,6 +244,13 @@ export async function rebuildState(
     'golden state rebuilt from ClickHouse',
   );
   return restored;
+}
+
+/** The dead letter of a tracking event pushed out of the linker's full waiting area. */
+function linkOverflowDeadLetter(config: Config, input: LinkInput, topic: string, at: number): DeadLetterRow {
+  const error = new OrderlakeError('OL_ERR_LINK_OVERFLOW', `waiting area full (${config.ORDERLAKE_LINK_MAX_PENDING}); oldest tracking event evicted`);
+  const value = input.type === 'tms' ? JSON.stringify(input.event) : JSON.stringify(input);
+  return { ...toDeadLetter({ topic }, error, 'link', at), value_json: value };
 }
 
 /** How the merge stage puts quiet closed orders to sleep and wakes them (absent when disabled). */
@@ -297,17 +309,21 @@ export async function startKafkaRuntime(
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
   const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
   const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now, ...dormancyOf(config, storage, logger) });
+  const deadLetters = createDeadLetterRecorder({ sink: storage.sink, metrics });
   const linker = createShipmentLinker({
     maxPending: config.ORDERLAKE_LINK_MAX_PENDING,
-    onOverflow: (input) => {
-      const error = new OrderlakeError('OL_ERR_LINK_OVERFLOW', `waiting area full (${config.ORDERLAKE_LINK_MAX_PENDING}); oldest tracking event evicted`);
-      storage.sink.writeDeadLetters([{ ...toDeadLetter({ topic: config.topics.links }, error, 'link', now()), value_json: JSON.stringify(input) }]);
-    },
+    onOverflow: (input) => deadLetters([linkOverflowDeadLetter(config, input, config.topics.links, now())]),
   });
   const group = config.KAFKA_GROUP_ID;
+  // Each stage's group member, timing its batches and telling the lag monitor where it stands.
+  const consumers = {
+    ingest: instrumentConsumerGroup(kafka.consumerGroup(), { stage: 'ingest', metrics }),
+    link: instrumentConsumerGroup(kafka.consumerGroup(), { stage: 'link', metrics }),
+    merge: instrumentConsumerGroup(kafka.consumerGroup(), { stage: 'merge', metrics }),
+  };
   const workers = {
     ingest: createKafkaIngestWorker({
-      consumer: kafka.consumerGroup(),
+      consumer: consumers.ingest,
       producer,
       logger: logger.child({ stage: 'ingest' }),
       ingestor,
@@ -321,16 +337,18 @@ export async function startKafkaRuntime(
       now,
     }),
     link: createKafkaLinkWorker({
-      consumer: kafka.consumerGroup(),
+      consumer: consumers.link,
       producer,
       logger: logger.child({ stage: 'link' }),
       linker,
       groupId: `${group}.link`,
       topics: config.topics,
       onPending: (n) => metrics.pendingShipmentEvents.set(n),
+      deadLetters,
+      now,
     }),
     merge: createKafkaMergeWorker({
-      consumer: kafka.consumerGroup(),
+      consumer: consumers.merge,
       logger: logger.child({ stage: 'merge' }),
       store,
       merge,
@@ -338,12 +356,22 @@ export async function startKafkaRuntime(
       topic: config.topics.events,
       rebuild: (partitions) => rebuildState(storage, store, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS),
       flush: () => storage.sink.flush(),
+      deadLetters,
+      now,
     }),
   };
   // Merge first: it must be rebuilding its partitions before the stages upstream feed it.
   await workers.merge.start();
   await workers.link.start();
   await workers.ingest.start();
+  const lagMonitor = createConsumerLagMonitor({
+    admin,
+    sources: Object.values(consumers),
+    metrics,
+    logger: logger.child({ component: 'consumer-lag' }),
+    intervalMs: config.ORDERLAKE_LAG_INTERVAL_MS,
+  });
+  lagMonitor.start();
   logger.info({ brokers: config.KAFKA_BROKERS, client: kafka.library, group, topics: config.topics }, 'Kafka workers started');
 
   return {
@@ -370,6 +398,7 @@ export async function startKafkaRuntime(
       return { ready: Object.values(checks).every((v) => v === true), checks };
     },
     async close() {
+      await lagMonitor.stop();
       await workers.ingest.stop();
       await workers.link.stop();
       await workers.merge.stop();

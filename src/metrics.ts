@@ -35,13 +35,15 @@ export interface Metrics {
   deadLetters: Counter<'code'>;
   viewChanges: Counter;
   decodeSeconds: Histogram;
+  /** Time to handle one batch, by {@link BatchStage}; see the help text. */
   batchSeconds: Histogram<'stage'>;
   flushRows: Histogram<'table'>;
   flushSeconds: Histogram<'table'>;
   ordersInMemory: Gauge;
   ordersDormant: Gauge;
   pendingShipmentEvents: Gauge;
-  consumerLag: Gauge<'topic' | 'partition'>;
+  /** Records a Kafka stage has yet to handle, per stage and partition this worker holds; see the help text. */
+  consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
   wsClients: Gauge;
   pushLatencySource: Histogram;
   pushLatencyKafka: Histogram;
@@ -50,6 +52,23 @@ export interface Metrics {
   /** HTTP response time by route pattern. */
   httpRequestSeconds: Histogram<'route'>;
 }
+
+/** What `orderlake_batch_seconds` times: the three Kafka stages' batches, and embedded mode's. */
+export type BatchStage = 'ingest' | 'link' | 'merge' | 'embedded';
+
+const BATCH_SECONDS_HELP =
+  'Time to handle one batch, by stage: ingest, link and merge time each consumer-group batch (one partition) ' +
+  'from hand-over until the stage resolved it (its output acknowledged); embedded times one batch through all ' +
+  'stages. Failed attempts are timed too: a retried batch is observed once per attempt';
+
+const CONSUMER_LAG_HELP =
+  "Kafka records a stage has yet to handle, per stage (ingest, link, merge) and per partition this worker's " +
+  "member of that stage's group holds (summing over workers gives the group's lag). Ingest and merge: the " +
+  "partition's high-water mark minus the group's committed offset; nothing committed yet counts from the " +
+  'low-water mark (the group reads from the beginning). Link, whose group never commits and re-reads its ' +
+  'partitions on every assignment: high-water mark minus the offset after the last record it handled since it ' +
+  'got the partition, counted from the low-water mark until its first batch is handled. Refreshed every ' +
+  'ORDERLAKE_LAG_INTERVAL_MS';
 
 const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -67,17 +86,38 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     deadLetters: new Counter({ name: METRIC_NAMES.deadLetters, help: 'Inputs rejected to the dead-letter store, by error code', labelNames: ['code'], registers }),
     viewChanges: new Counter({ name: METRIC_NAMES.viewChanges, help: 'Golden view versions produced', registers }),
     decodeSeconds: new Histogram({ name: METRIC_NAMES.decodeSeconds, help: 'Decode + normalize time per batch', buckets: LATENCY_BUCKETS, registers }),
-    batchSeconds: new Histogram({ name: METRIC_NAMES.batchSeconds, help: 'Processing time per batch, by stage', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
+    batchSeconds: new Histogram({ name: METRIC_NAMES.batchSeconds, help: BATCH_SECONDS_HELP, labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers }),
     flushRows: new Histogram({ name: METRIC_NAMES.flushRows, help: 'Rows per ClickHouse insert', labelNames: ['table'], buckets: [1, 10, 100, 1000, 5000, 20000, 100000], registers }),
     flushSeconds: new Histogram({ name: METRIC_NAMES.flushSeconds, help: 'ClickHouse insert latency', labelNames: ['table'], buckets: LATENCY_BUCKETS, registers }),
     ordersInMemory: new Gauge({ name: METRIC_NAMES.ordersInMemory, help: 'Orders whose golden state this worker holds', registers }),
     ordersDormant: new Gauge({ name: METRIC_NAMES.ordersDormant, help: 'Closed, quiet orders this worker owns that sleep in ClickHouse (restored on their next event)', registers }),
     pendingShipmentEvents: new Gauge({ name: METRIC_NAMES.pendingShipmentEvents, help: 'Tracking events waiting for their order link', registers }),
-    consumerLag: new Gauge({ name: METRIC_NAMES.consumerLag, help: 'Kafka consumer lag in messages', labelNames: ['topic', 'partition'], registers }),
+    consumerLag: new Gauge({ name: METRIC_NAMES.consumerLag, help: CONSUMER_LAG_HELP, labelNames: ['stage', 'topic', 'partition'], registers }),
     wsClients: new Gauge({ name: METRIC_NAMES.wsClients, help: 'Connected WebSocket clients', registers }),
     pushLatencySource: new Histogram({ name: METRIC_NAMES.pushLatencySource, help: 'Source event time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),
     pushLatencyKafka: new Histogram({ name: METRIC_NAMES.pushLatencyKafka, help: 'Kafka append time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),
     httpRequests: new Counter({ name: METRIC_NAMES.httpRequests, help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers }),
     httpRequestSeconds: new Histogram({ name: METRIC_NAMES.httpRequestSeconds, help: 'HTTP response time, by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers }),
+  };
+}
+
+/**
+ * `handle` with every call's duration observed in `orderlake_batch_seconds{stage}`, failed calls
+ * included. `now` is a monotonic clock in milliseconds.
+ */
+export function timeBatches<A extends unknown[], R>(
+  metrics: Pick<Metrics, 'batchSeconds'>,
+  stage: BatchStage,
+  handle: (...args: A) => Promise<R>,
+  now: () => number = () => performance.now(),
+): (...args: A) => Promise<R> {
+  const histogram = metrics.batchSeconds.labels({ stage });
+  return async (...args) => {
+    const started = now();
+    try {
+      return await handle(...args);
+    } finally {
+      histogram.observe((now() - started) / 1000);
+    }
   };
 }

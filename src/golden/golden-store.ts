@@ -39,21 +39,33 @@ export interface GoldenStore {
   /** Forgets the order, tombstone and dormant mark included (its partition was revoked). */
   evict(orderId: string): void;
   /**
-   * Puts quiet orders to sleep: every held order last changed before `idleSince` that is deleted or
-   * whose view is `closed` leaves memory, keeping only its version and `updatedAt` (~125 bytes
-   * measured, against ~11.6 KB held). Its events must already be stored: the caller passes an
-   * `idleSince` no later than its last acknowledged flush. Returns the orders put to sleep.
+   * Puts quiet orders to sleep: every held order that took no new event since `idleSince` (by the
+   * store's clock) and is deleted or whose view is `closed` leaves memory, keeping only its version,
+   * `updatedAt` and whether it is deleted (~125 bytes measured, against ~11.6 KB held). Its events
+   * must already be stored: the caller passes an `idleSince` no later than the start of its last
+   * acknowledged flush. A deleted order never needs waking: whatever arrives for it later is
+   * ignored, as it would be if it were held. Returns the orders put to sleep.
    */
-  sleepIdle(options: { idleSince: number; closed(view: GoldenView): boolean }): string[];
+  sleepIdle(options: {
+    idleSince: number;
+    closed(view: GoldenView): boolean;
+    /** Orders to keep awake whatever their state (a batch of theirs is being merged). */
+    keep?(orderId: string): boolean;
+  }): string[];
   /**
    * Marks an order as stored but not held (a rebuild that leaves closed, quiet orders in
    * ClickHouse). A held copy of it is dropped.
    */
-  markDormant(orderId: string, version: number, updatedAt: number): void;
-  /** The version and `updatedAt` a dormant order had; undefined when it is not dormant. */
-  dormant(orderId: string): { version: number; updatedAt: number } | undefined;
-  /** Dormant orders: their events are in ClickHouse, and they must be restored before any new event. */
+  markDormant(orderId: string, version: number, updatedAt: number, deleted?: boolean): void;
+  /** What a dormant order had when it went to sleep; undefined when it is not dormant. */
+  dormant(orderId: string): DormantOrder | undefined;
+  /**
+   * Dormant orders. Those not deleted must be restored (from their events in ClickHouse) before any
+   * new event of theirs is applied; deleted ones take events as a held deleted order does (ignored).
+   */
   readonly dormantCount: number;
+  /** The dormant orders that are not deleted: the ones a new event has to wake. */
+  dormantLiveIds(): IterableIterator<string>;
   /** Every order held in memory, deleted ones (tombstones, `get` → null) included. */
   orderIds(): IterableIterator<string>;
   /** Number of orders held in memory, tombstones included. */
@@ -77,12 +89,21 @@ export interface GoldenStoreStats {
   duplicates: number;
   /** Events of orders already deleted: ignored, as a delete is final. */
   afterDelete: number;
-  /** Orders that have a view. */
+  /** Orders that have a view, held or asleep. */
   orders: number;
-  /** Deleted orders held as tombstones. */
+  /** Deleted orders, held as tombstones or asleep. */
   deletedOrders: number;
   /** Orders asleep: stored in ClickHouse, not held. */
   dormantOrders: number;
+}
+
+/** An order asleep: stored in ClickHouse, not held. */
+export interface DormantOrder {
+  version: number;
+  /** `updated_at` of its newest version, epoch ms. */
+  updatedAt: number;
+  /** Deleted orders stay deleted whatever arrives, so they are never restored. */
+  deleted: boolean;
 }
 
 interface Entry {
@@ -91,12 +112,18 @@ interface Entry {
   version: number;
   /** When the view last changed (epoch ms of the store's clock). */
   updatedAt: number;
+  /**
+   * When an event was last recorded for the order (store's clock), whether or not it made a view:
+   * an order whose only events are a delete never gets a version, yet its events are as recent.
+   */
+  touchedAt: number;
 }
 
 /** Creates the store; `now` is the processing clock that stamps `updated_at`. */
 export function createGoldenStore(options: { now: () => number }): GoldenStore {
   const entries = new Map<string, Entry>();
-  const sleeping = new Map<string, { version: number; updatedAt: number }>();
+  const sleeping = new Map<string, DormantOrder>();
+  let sleepingDeleted = 0;
   let applied = 0;
   let duplicates = 0;
   let afterDelete = 0;
@@ -111,7 +138,7 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
           context: { orderId },
         });
       }
-      entry = { state: createOrderState(orderId), view: null, version: 0, updatedAt: 0 };
+      entry = { state: createOrderState(orderId), view: null, version: 0, updatedAt: 0, touchedAt: 0 };
       entries.set(orderId, entry);
     }
     return entry;
@@ -125,6 +152,19 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
     return entry;
   }
 
+  function wake(orderId: string): void {
+    const asleep = sleeping.get(orderId);
+    if (asleep === undefined) return;
+    if (asleep.deleted) sleepingDeleted--;
+    sleeping.delete(orderId);
+  }
+
+  function sleep(orderId: string, order: DormantOrder): void {
+    wake(orderId);
+    if (order.deleted) sleepingDeleted++;
+    sleeping.set(orderId, order);
+  }
+
   function settle(entry: Entry, body: GoldenViewBody | null, version: number, updatedAt: number): void {
     live += (body === null ? 0 : 1) - (entry.view === null ? 0 : 1);
     entry.version = version;
@@ -136,6 +176,11 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
     applyBatch(items) {
       const touched = new Map<string, Entry>();
       for (const { orderId, event } of items) {
+        // A deleted order asleep takes events exactly as a held one does: as nothing.
+        if (sleepingDeleted > 0 && sleeping.get(orderId)?.deleted === true && !entries.has(orderId)) {
+          afterDelete++;
+          continue;
+        }
         const entry = entryFor(orderId);
         if (entry.state.deleted) afterDelete++;
         else if (applyEvent(entry.state, event)) {
@@ -147,13 +192,14 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
       const changes: ViewChange[] = [];
       let stamp: number | undefined;
       for (const [orderId, entry] of touched) {
+        stamp ??= options.now();
+        entry.touchedAt = stamp;
         const body = deriveView(entry.state);
         const previous = entry.view;
         // A newly applied event always changes the view (it raises its source's `sources.*.events`),
         // so every touched order gets a new version without comparing views; which fields changed
         // is only worked out when a consumer (the WebSocket feed) asks.
         if (previous === null && body === null) continue;
-        stamp ??= options.now();
         settle(entry, body, entry.version + 1, stamp);
         changes.push(lazyChange(orderId, entry.view, previous, entry.version, body));
       }
@@ -167,37 +213,40 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
     },
     restore(orderId, events, version, updatedAt) {
       drop(orderId);
-      sleeping.delete(orderId);
-      const entry: Entry = { state: createOrderState(orderId), view: null, version, updatedAt };
+      wake(orderId);
+      const entry: Entry = { state: createOrderState(orderId), view: null, version, updatedAt, touchedAt: updatedAt };
       for (const event of events) applyEvent(entry.state, event);
       entries.set(orderId, entry);
       settle(entry, deriveView(entry.state), version, updatedAt);
     },
     evict(orderId) {
       drop(orderId);
-      sleeping.delete(orderId);
+      wake(orderId);
     },
-    sleepIdle({ idleSince, closed }) {
+    sleepIdle({ idleSince, closed, keep }) {
       const slept: string[] = [];
       for (const [orderId, entry] of entries) {
-        if (entry.updatedAt >= idleSince) continue;
+        if (entry.touchedAt >= idleSince || entry.updatedAt >= idleSince || keep?.(orderId) === true) continue;
         if (entry.state.deleted || (entry.view !== null && closed(entry.view))) slept.push(orderId);
       }
       for (const orderId of slept) {
         const entry = drop(orderId)!;
-        sleeping.set(orderId, { version: entry.version, updatedAt: entry.updatedAt });
+        sleep(orderId, { version: entry.version, updatedAt: entry.updatedAt, deleted: entry.state.deleted });
       }
       return slept;
     },
-    markDormant(orderId, version, updatedAt) {
+    markDormant(orderId, version, updatedAt, deleted = false) {
       drop(orderId);
-      sleeping.set(orderId, { version, updatedAt });
+      sleep(orderId, { version, updatedAt, deleted });
     },
     dormant(orderId) {
       return sleeping.get(orderId);
     },
     get dormantCount() {
       return sleeping.size;
+    },
+    *dormantLiveIds() {
+      for (const [orderId, asleep] of sleeping) if (!asleep.deleted) yield orderId;
     },
     orderIds() {
       return entries.keys();
@@ -212,8 +261,9 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
       return live;
     },
     stats() {
-      let orders = 0;
-      let deletedOrders = 0;
+      // Asleep or held, an order counts once: as deleted, or as an order with a view.
+      let orders = sleeping.size - sleepingDeleted;
+      let deletedOrders = sleepingDeleted;
       for (const entry of entries.values()) {
         if (entry.view !== null) orders++;
         else if (entry.state.deleted) deletedOrders++;

@@ -107,8 +107,7 @@ export function createEmbeddedPipeline(deps: {
       }
       if (dead.length > 0) sink.writeDeadLetters(dead);
       if (pending.length > 0) sink.writePendingShipments(pending);
-      await merge.wake(items);
-      const changes = merge.apply(items);
+      const changes = await merge.merge(items);
       return { events, tombstones, deadLetters: dead.length, changes };
     },
     async restorePending(list) {
@@ -128,8 +127,7 @@ export function createEmbeddedPipeline(deps: {
         }
       }
       if (pending.length > 0) sink.writePendingShipments(pending);
-      await merge.wake(items);
-      return merge.apply(items);
+      return merge.merge(items);
     },
     get pendingCount() {
       return waiting.size;

@@ -1,10 +1,11 @@
 import { eventTime, eventUid, type CanonicalEvent, type SourcePosition } from '../normalize/index.js';
 import { CLOSED_STATUSES, type GoldenStore, type ViewChange } from '../golden/index.js';
-import { OrderlakeError } from '../errors.js';
-import type { LakeRow, OwnedOrderState } from '../sinks/index.js';
+import { OrderlakeError, type ErrorCode } from '../errors.js';
+import type { DeadLetterRow, LakeRow, OwnedOrderState } from '../sinks/index.js';
 import type { ChangeFeed } from '../feed/index.js';
 import type { Metrics } from '../metrics.js';
 import { toGoldenRow } from './golden-row.js';
+import { toDeadLetter } from './dead-letter.js';
 
 /** One canonical event routed to the order it belongs to, with the partition that owns the order. */
 export interface MergeItem {
@@ -18,6 +19,7 @@ export interface MergeItem {
 export interface MergeSink {
   writeEvents(rows: LakeRow[]): void;
   writeGolden(rows: ReturnType<typeof toGoldenRow>[]): void;
+  writeDeadLetters(rows: DeadLetterRow[]): void;
   onBeforeFlush(collect: () => void): void;
   onFlushed(acknowledged: (writtenBefore: number) => void): void;
 }
@@ -39,13 +41,28 @@ export interface Dormancy {
 
 export interface MergeStage {
   /**
-   * Restores the dormant orders among `items` from ClickHouse, so `apply` can take their events;
-   * resolves at once when none is dormant. Batches touching the same order must not wake it
-   * concurrently (each order belongs to one partition, whose batches run one at a time).
+   * Wakes the dormant orders among `items` and merges the batch in the same turn of the event
+   * loop, so no sweep can put a woken order back to sleep before its events are applied. What
+   * every caller that merges should use; see `wake` and `apply` for the rest.
+   */
+  merge(items: readonly MergeItem[]): Promise<ViewChange[]>;
+  /**
+   * Restores the dormant orders among `items` from ClickHouse (deleted orders asleep never need
+   * it); returns how many were restored. An order whose stored events are gone stays asleep, and
+   * `apply` dead-letters its events: our own state never blocks a partition. Rejects only when
+   * ClickHouse fails (retriable). A sweep may put a woken order back to sleep once it is quiet
+   * again, so to merge use `merge`. Batches touching the same order must not wake it concurrently
+   * (each order belongs to one partition, whose batches run one at a time).
    */
   wake(items: readonly Pick<MergeItem, 'orderId' | 'ownerPartition'>[]): Promise<number>;
-  /** Merges a batch into the in-memory golden state, buffers lake + golden rows, publishes changes. */
+  /**
+   * Merges a batch into the in-memory golden state, buffers lake + golden rows, publishes changes.
+   * Events of an order still asleep (not woken first, or whose stored state is missing) are
+   * dead-lettered with stage `merge`, counted, and left out of the lake.
+   */
   apply(items: readonly MergeItem[]): ViewChange[];
+  /** Events this stage has dead-lettered since it was created (see `apply`). */
+  readonly deadLettered: number;
 }
 
 /**
@@ -63,6 +80,11 @@ export function createMergeStage(deps: {
   dormancy?: Dormancy;
 }): MergeStage {
   const { store, sink, feed, metrics, now, dormancy } = deps;
+  /** Dormant orders a wake found nothing stored for, with why: their events are dead-lettered. */
+  const unrestorable = new Map<string, string>();
+  /** Orders of batches waiting for a wake: a sweep leaves them awake. */
+  const pinned = new Map<string, number>();
+  let deadLettered = 0;
   // Newest unflushed version of each changed order: ClickHouse keeps only the newest version per
   // order anyway (ReplacingMergeTree), so intermediate versions between two flushes are skipped —
   // a hot order costs one golden row per flush instead of one per change.
@@ -83,35 +105,93 @@ export function createMergeStage(deps: {
       const at = now();
       if (at - lastSweep < sweepEveryMs) return;
       lastSweep = at;
-      const slept = store.sleepIdle({ idleSince: Math.min(writtenBefore, at - dormancy.idleMs), closed: (view) => view.status !== null && CLOSED_STATUSES.has(view.status) });
+      const slept = store.sleepIdle({
+        idleSince: Math.min(writtenBefore, at - dormancy.idleMs),
+        closed: (view) => view.status !== null && CLOSED_STATUSES.has(view.status),
+        ...(pinned.size > 0 ? { keep: (orderId: string) => pinned.has(orderId) } : {}),
+      });
       dormancy.onSlept?.(slept.length);
       metrics?.ordersInMemory.set(store.liveCount);
       metrics?.ordersDormant.set(store.dormantCount);
     });
   }
 
-  return {
-    async wake(items) {
-      if (store.dormantCount === 0 || dormancy === undefined) return 0;
-      const asleep = new Map<string, number>();
-      for (const { orderId, ownerPartition } of items) if (store.dormant(orderId) !== undefined) asleep.set(orderId, ownerPartition);
-      if (asleep.size === 0) return 0;
-      const loaded = await dormancy.load([...asleep.keys()], [...new Set(asleep.values())]);
-      const byId = new Map(loaded.map((o) => [o.orderId, o]));
-      for (const orderId of asleep.keys()) {
-        const sleeping = store.dormant(orderId);
-        if (sleeping === undefined) continue;
-        const stored = byId.get(orderId);
-        if (stored === undefined || stored.events.length === 0) {
-          // Its events were acknowledged before it slept: missing now means ClickHouse is not the one it slept in.
-          throw new OrderlakeError('OL_ERR_CLICKHOUSE', `dormant order ${orderId} has no stored events to restore`, { context: { orderId } });
-        }
-        store.restore(orderId, stored.events as CanonicalEvent[], sleeping.version, sleeping.updatedAt);
+  /** Dead-letters the events of orders that are still asleep (deleted ones take events as held ones do). */
+  function withoutSleepers(batch: readonly MergeItem[]): readonly MergeItem[] {
+    const kept: MergeItem[] = [];
+    const dead: DeadLetterRow[] = [];
+    const at = now();
+    for (const item of batch) {
+      if (store.dormant(item.orderId)?.deleted !== false) {
+        kept.push(item);
+        continue;
       }
-      metrics?.ordersDormant.set(store.dormantCount);
-      return asleep.size;
+      const missing = unrestorable.get(item.orderId);
+      const code: ErrorCode = missing === undefined ? 'OL_ERR_ORDER_DORMANT' : 'OL_ERR_ORDER_STATE_MISSING';
+      const reason = missing ?? `order ${item.orderId} is asleep in ClickHouse and was not restored before its event was merged`;
+      const { position } = item;
+      const error = new OrderlakeError(code, reason, { context: { orderId: item.orderId } });
+      dead.push(toDeadLetter({ ...position, valueJson: JSON.stringify({ orderId: item.orderId, event: item.event }) }, error, 'merge', at));
+      metrics?.deadLetters.inc({ code });
+    }
+    if (dead.length === 0) return batch;
+    sink.writeDeadLetters(dead);
+    deadLettered += dead.length;
+    return kept;
+  }
+
+  /**
+   * Restores the dormant orders among `items`, then runs `then` synchronously right after: nothing
+   * else on the event loop (a flush's sweep) runs between the restore and `then`.
+   */
+  async function wakeThen<T>(items: readonly Pick<MergeItem, 'orderId' | 'ownerPartition'>[], then: (restored: number) => T): Promise<T> {
+    if (store.dormantCount === 0 || dormancy === undefined) return then(0);
+    const asleep = new Map<string, number>();
+    for (const { orderId, ownerPartition } of items) {
+      if (store.dormant(orderId)?.deleted === false) asleep.set(orderId, ownerPartition);
+    }
+    if (asleep.size === 0) return then(0);
+    // While the stored state is on its way, a flush may end and sweep: the batch's other orders
+    // must not fall asleep before `then` merges their events.
+    for (const { orderId } of items) pinned.set(orderId, (pinned.get(orderId) ?? 0) + 1);
+    let loaded: OwnedOrderState[];
+    try {
+      loaded = await dormancy.load([...asleep.keys()], [...new Set(asleep.values())]);
+    } finally {
+      for (const { orderId } of items) {
+        const n = pinned.get(orderId)! - 1;
+        if (n === 0) pinned.delete(orderId);
+        else pinned.set(orderId, n);
+      }
+    }
+    const byId = new Map(loaded.map((o) => [o.orderId, o]));
+    let restored = 0;
+    for (const [orderId, partition] of asleep) {
+      const sleeping = store.dormant(orderId);
+      if (sleeping === undefined) continue;
+      const stored = byId.get(orderId);
+      if (stored === undefined || stored.events.length === 0) {
+        // Its events were acknowledged before it slept, so ClickHouse has lost them or is not the
+        // one it slept in. Applying new events to an empty state would publish a wrong view.
+        unrestorable.set(orderId, `order ${orderId} is asleep at version ${sleeping.version} but ClickHouse holds none of its events (owner partition ${partition})`);
+        continue;
+      }
+      unrestorable.delete(orderId);
+      store.restore(orderId, stored.events as CanonicalEvent[], sleeping.version, sleeping.updatedAt);
+      restored++;
+    }
+    metrics?.ordersDormant.set(store.dormantCount);
+    return then(restored);
+  }
+
+  const stage: MergeStage = {
+    get deadLettered() {
+      return deadLettered;
     },
-    apply(items) {
+    wake: (items) => wakeThen(items, (restored) => restored),
+    merge: (items) => wakeThen(items, () => stage.apply(items)),
+    apply(batch) {
+      const items = store.dormantCount === 0 ? batch : withoutSleepers(batch);
       if (items.length === 0) return [];
       const ingestedAt = now();
       const lakeRows: LakeRow[] = new Array(items.length);
@@ -154,6 +234,7 @@ export function createMergeStage(deps: {
       return changes;
     },
   };
+  return stage;
 }
 
 export function toLakeRow(item: MergeItem, ingestedAt: number): LakeRow {

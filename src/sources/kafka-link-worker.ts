@@ -2,6 +2,9 @@ import type { Logger } from 'pino';
 import type { ShipmentLinker } from '../golden/index.js';
 import type { SourcePosition } from '../normalize/index.js';
 import { decodeLinkMessage, encodeEventMessage, encodeLinkMessage } from '../pipeline/internal-messages.js';
+import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.js';
+import { OrderlakeError } from '../errors.js';
+import type { DeadLetterRow } from '../sinks/index.js';
 import { withRetry } from '../retry.js';
 import type { ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
@@ -27,6 +30,9 @@ export function createKafkaLinkWorker(deps: {
   groupId: string;
   topics: { events: string; links: string };
   onPending?: (count: number) => void;
+  /** Records (and counts) dead letters: buffered in ClickHouse, stored by the sink's next flush. */
+  deadLetters: DeadLetterRecorder;
+  now: () => number;
 }): KafkaWorker {
   const { consumer, producer, logger, linker, topics } = deps;
   const positions = new Map<string, SourcePosition>();
@@ -34,13 +40,15 @@ export function createKafkaLinkWorker(deps: {
   async function handle({ partition, messages }: PartitionBatch): Promise<void> {
     const events: ProducedMessage[] = [];
     const facts: ProducedMessage[] = [];
+    const unreadable: DeadLetterRow[] = [];
     for (const m of messages) {
       if (m.value === null) continue;
       let parsed;
       try {
         parsed = decodeLinkMessage(m.value);
       } catch (err) {
-        logger.error({ err, partition, offset: m.offset }, 'unreadable link message skipped');
+        const error = new OrderlakeError('OL_ERR_INTERNAL_MESSAGE', `unreadable message on ${topics.links}: ${(err as Error).message}`, { cause: err });
+        unreadable.push(toDeadLetter({ topic: topics.links, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value }, error, 'link', deps.now()));
         continue;
       }
       if (parsed.input.type === 'tms' && parsed.position) positions.set(parsed.input.event.event_id, parsed.position);
@@ -53,6 +61,10 @@ export function createKafkaLinkWorker(deps: {
         events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position }) });
       }
       for (const fact of out.facts) facts.push({ key: fact.key, value: encodeLinkMessage({ input: fact }) });
+    }
+    if (unreadable.length > 0) {
+      deps.deadLetters(unreadable);
+      logger.warn({ partition, count: unreadable.length, first: unreadable[0]!.offset }, 'unreadable link messages dead-lettered');
     }
     const topicMessages = [
       { topic: topics.events, messages: events },

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { GoldenStore } from '../golden/index.js';
 import type { MergeItem, MergeStage } from '../pipeline/merge-stage.js';
 import { decodeEventMessage } from '../pipeline/internal-messages.js';
+import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.js';
+import { OrderlakeError } from '../errors.js';
 import { inChunks } from '../pipeline/yield-chunks.js';
 import type { ConsumerGroup, PartitionBatch, PartitionsByTopic } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
@@ -25,6 +27,9 @@ export function createKafkaMergeWorker(deps: {
   rebuild(partitions: number[]): Promise<Array<{ orderId: string; partition: number }>>;
   /** Resolves when every row buffered so far is acknowledged by ClickHouse. */
   flush(): Promise<void>;
+  /** Records (and counts) dead letters; they are stored by the flush that ends the batch. */
+  deadLetters: DeadLetterRecorder;
+  now: () => number;
 }): KafkaWorker & { ready(): boolean } {
   const { consumer, logger, store, merge, topic } = deps;
   const assigned = new Set<number>();
@@ -87,6 +92,7 @@ export function createKafkaMergeWorker(deps: {
   async function handle({ partition, messages }: PartitionBatch): Promise<void> {
     await ensureRebuilt(partition);
     const items: MergeItem[] = [];
+    const unreadable = [];
     for (const m of messages) {
       if (m.value === null) continue;
       try {
@@ -94,13 +100,17 @@ export function createKafkaMergeWorker(deps: {
         items.push({ orderId: parsed.orderId, event: parsed.event, position: parsed.position, ownerPartition: partition });
         ownerOf.set(parsed.orderId, partition);
       } catch (err) {
-        logger.error({ err, partition, offset: m.offset }, 'unreadable internal event skipped');
+        const error = new OrderlakeError('OL_ERR_INTERNAL_MESSAGE', `unreadable message on ${topic}: ${(err as Error).message}`, { cause: err });
+        unreadable.push(toDeadLetter({ topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value }, error, 'merge', deps.now()));
       }
     }
-    // Closed orders asleep in ClickHouse come back before their new events are merged.
-    await merge.wake(items);
+    if (unreadable.length > 0) {
+      deps.deadLetters(unreadable);
+      logger.warn({ partition, count: unreadable.length, first: unreadable[0]!.offset }, 'unreadable internal events dead-lettered');
+    }
     // In slices, yielding between them, so pushes of one slice go out while the next is merged.
-    await inChunks(items, (slice) => merge.apply(slice));
+    // Closed orders asleep in ClickHouse come back with each slice, just before their events.
+    await inChunks(items, (slice) => merge.merge(slice));
     await deps.flush();
   }
 

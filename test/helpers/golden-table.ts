@@ -12,9 +12,12 @@ export async function readGoldenTable(client: ClickHouseClient, database: string
 }
 
 /** Dead letters with their (base64) keys decoded. */
-export async function readDeadLetters(client: ClickHouseClient, database: string): Promise<Array<{ key: string; code: string; topic: string; stage: string }>> {
-  const rs = await client.query({ query: `SELECT key, code, topic, stage FROM ${database}.dead_letters`, format: 'JSONEachRow' });
-  const rows = (await rs.json()) as Array<{ key: string; code: string; topic: string; stage: string }>;
+export async function readDeadLetters(
+  client: ClickHouseClient,
+  database: string,
+): Promise<Array<{ key: string; code: string; topic: string; stage: string; partition: number; offset: string; value: string }>> {
+  const rs = await client.query({ query: `SELECT key, code, topic, stage, partition, offset, value FROM ${database}.dead_letters`, format: 'JSONEachRow' });
+  const rows = (await rs.json()) as Array<{ key: string; code: string; topic: string; stage: string; partition: number; offset: string; value: string }>;
   return rows.map((r) => ({ ...r, key: Buffer.from(r.key, 'base64').toString('utf8') }));
 }
 

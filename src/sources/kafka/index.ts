@@ -1,5 +1,6 @@
 /** orderlake's Kafka port and its two adapters (kafkajs, node-rdkafka). */
 export type {
+  CommittedOffset,
   ConsumedMessage,
   ConsumerGroup,
   ConsumerGroupSpec,
@@ -7,6 +8,7 @@ export type {
   KafkaClient,
   KafkaProducer,
   PartitionBatch,
+  PartitionWatermarks,
   PartitionsByTopic,
   ProducedMessage,
   TopicMessages,
@@ -16,6 +18,9 @@ export type {
 export { compareOffsets, isOffset, nextOffset } from './offsets.js';
 export { diffPartitions, normalizePartitions, toPartitionsByTopic } from './partition-sets.js';
 export { createCoalescingProducer, type CoalescingProducer } from './coalescing-producer.js';
+export { partitionLags, type PartitionLag, type PartitionPosition } from './consumer-lag.js';
+export { createConsumerLagMonitor, intervalTicker, type ConsumerLagMonitor, type LagSource, type Ticker } from './consumer-lag-monitor.js';
+export { instrumentConsumerGroup, type InstrumentedConsumerGroup } from './instrumented-consumer-group.js';
 export { createKafkajsClient } from './kafkajs-client.js';
 export { createRdkafkaClient } from './rdkafka-client.js';
 export { loadRdkafka, type Rdkafka } from './rdkafka-loader.js';

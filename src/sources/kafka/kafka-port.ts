@@ -124,13 +124,42 @@ export interface TopicMetadata {
   partitions: Array<{ partition: number; leader: number }>;
 }
 
-/** The admin calls orderlake needs: its internal topics, and their partition counts. */
+/** Where one partition's log starts and ends. Offsets are int64s as decimal strings. */
+export interface PartitionWatermarks {
+  topic: string;
+  partition: number;
+  /** The low-water mark: offset of the earliest record still in the log (retention deletes below it). */
+  low: string;
+  /** The high-water mark: the offset the next record appended will get (the log end for readers). */
+  high: string;
+}
+
+/** A consumer group's committed offset on one partition. */
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** The next offset the group will read, as committed; `-1` when it has committed none there. */
+  offset: string;
+}
+
+/**
+ * The admin calls orderlake needs: its internal topics and their partition counts, and the offsets
+ * the consumer-lag gauge is computed from.
+ */
 export interface KafkaAdmin {
   listTopics(): Promise<string[]>;
   /** Creates the topics that do not exist yet (existing ones are left alone) and waits for their leaders. */
   createTopics(topics: TopicSpec[]): Promise<void>;
   /** Metadata of the named topics that exist; unknown names are left out. */
   fetchTopicMetadata(topics: string[]): Promise<TopicMetadata[]>;
+  /** Low- and high-water marks of the given partitions, in the order of `partitions` (topic, then partition). */
+  fetchWatermarks(partitions: PartitionsByTopic): Promise<PartitionWatermarks[]>;
+  /**
+   * What `groupId` has committed on the given partitions, one entry each (`-1` where nothing is
+   * committed, and for a group that never committed at all). Reads offsets only: it does not join
+   * the group or disturb its members.
+   */
+  fetchCommittedOffsets(groupId: string, partitions: PartitionsByTopic): Promise<CommittedOffset[]>;
   close(): Promise<void>;
 }
 

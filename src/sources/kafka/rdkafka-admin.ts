@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { KafkaAdmin, TopicMetadata, TopicSpec } from './kafka-port.js';
+import type { CommittedOffset, KafkaAdmin, PartitionWatermarks, PartitionsByTopic, TopicMetadata, TopicSpec } from './kafka-port.js';
+import { partitionKey, toTopicPartitions } from './partition-sets.js';
 import type { Rdkafka } from './rdkafka-loader.js';
 import { connectClient, disconnectClient } from './rdkafka-connect.js';
 import { fromRdkafkaError, hasRdkafkaCode, logRdkafkaEvent } from './rdkafka-errors.js';
 import { commonConfig, type RdkafkaConnection } from './rdkafka-settings.js';
-import type { RdkafkaAdminClient, RdkafkaMetadata, RdkafkaProducer } from './rdkafka-types.js';
+import type { RdkafkaAdminClient, RdkafkaConsumer, RdkafkaMetadata, RdkafkaProducer, RdkafkaTopicPartitionOffset } from './rdkafka-types.js';
 
 /** Timeout of one admin or metadata request, ms. */
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -16,7 +17,10 @@ const LEADER_WAIT_MS = 30_000;
  * The admin subset on node-rdkafka. Its AdminClient creates topics but cannot list them, so
  * metadata comes from a second, otherwise idle, client (a producer that never produces). Metadata
  * is always asked for all topics: asking for one by name may auto-create it on brokers that allow
- * that.
+ * that. The watermarks come from that client too. node-rdkafka 3.x binds no admin call for a
+ * group's committed offsets, so those come from one consumer per group that carries the group's
+ * id but never subscribes: it only sends OffsetFetch requests, never joins the group, and commits
+ * nothing.
  */
 export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger }): Promise<KafkaAdmin> {
   const { rdkafka, logger } = deps;
@@ -28,6 +32,8 @@ export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: R
   metadataClient.on('event.log', (event) => logRdkafkaEvent(logger, event));
   await connectClient(metadataClient, 'rdkafka metadata client');
   const alreadyExists = rdkafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS;
+  /** The offset readers, by group id, created on first use. */
+  const offsetReaders = new Map<string, Promise<RdkafkaConsumer>>();
 
   function metadata(): Promise<RdkafkaMetadata> {
     return new Promise((resolve, reject) => {
@@ -45,6 +51,56 @@ export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: R
         topic: t.name,
         partitions: t.partitions.map((p) => ({ partition: p.id, leader: p.leader })).sort((a, b) => a.partition - b.partition),
       }));
+  }
+
+  function watermarks(topic: string, partition: number): Promise<PartitionWatermarks> {
+    return new Promise((resolve, reject) => {
+      metadataClient.queryWatermarkOffsets(topic, partition, REQUEST_TIMEOUT_MS, (err, offsets) =>
+        err
+          ? reject(fromRdkafkaError(err, `watermarks of ${topic}[${partition}]`, { topic, partition }))
+          : resolve({ topic, partition, low: String(offsets.lowOffset), high: String(offsets.highOffset) }),
+      );
+    });
+  }
+
+  function offsetReader(groupId: string): Promise<RdkafkaConsumer> {
+    let reader = offsetReaders.get(groupId);
+    if (!reader) {
+      const consumer: RdkafkaConsumer = new rdkafka.KafkaConsumer(
+        {
+          ...config,
+          'group.id': groupId,
+          'enable.auto.commit': false,
+          // Never subscribes, so is never part of a rebalance.
+          rebalance_cb: () => undefined,
+        },
+        {},
+      );
+      consumer.on('event.log', (event) => logRdkafkaEvent(logger, event));
+      consumer.on('event.error', (err) => logger.warn({ err, group: groupId }, 'rdkafka offset reader error'));
+      reader = connectClient(consumer, 'rdkafka offset reader').then(() => consumer);
+      // A failed connection is not cached: the next call tries again.
+      reader.catch(() => offsetReaders.delete(groupId));
+      offsetReaders.set(groupId, reader);
+    }
+    return reader;
+  }
+
+  async function fetchCommittedOffsets(groupId: string, partitions: PartitionsByTopic): Promise<CommittedOffset[]> {
+    const wanted = toTopicPartitions(partitions);
+    if (wanted.length === 0) return [];
+    const consumer = await offsetReader(groupId);
+    const found = await new Promise<RdkafkaTopicPartitionOffset[]>((resolve, reject) => {
+      consumer.committed(wanted, REQUEST_TIMEOUT_MS, (err, offsets) =>
+        err ? reject(fromRdkafkaError(err, `committed offsets of group ${groupId}`, { groupId })) : resolve(offsets),
+      );
+    });
+    const byKey = new Map(found.map((o) => [partitionKey(o), o.offset]));
+    // librdkafka answers RD_KAFKA_OFFSET_INVALID (-1001) where nothing is committed.
+    return wanted.map(({ topic, partition }) => {
+      const offset = byKey.get(partitionKey({ topic, partition })) ?? -1;
+      return { topic, partition, offset: offset < 0 ? '-1' : String(offset) };
+    });
   }
 
   function createTopic(spec: TopicSpec): Promise<void> {
@@ -74,8 +130,13 @@ export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: R
       }
     },
     fetchTopicMetadata,
+    fetchWatermarks: (partitions) => Promise.all(toTopicPartitions(partitions).map(({ topic, partition }) => watermarks(topic, partition))),
+    fetchCommittedOffsets,
     async close() {
       admin.disconnect();
+      const readers = [...offsetReaders.values()];
+      offsetReaders.clear();
+      await Promise.all(readers.map((reader) => reader.then(disconnectClient, () => undefined)));
       await disconnectClient(metadataClient);
     },
   };

@@ -76,6 +76,18 @@ export interface RdkafkaConsumer {
   commit(offsets: RdkafkaTopicPartitionOffset | RdkafkaTopicPartitionOffset[]): unknown;
   /** Blocks until the broker answered; throws a LibrdKafkaError on failure. */
   commitSync(offsets: RdkafkaTopicPartitionOffset | RdkafkaTopicPartitionOffset[]): unknown;
+  /** The group's committed offsets (an OffsetFetch; negative where none is committed). Needs no assignment. */
+  committed(
+    partitions: RdkafkaTopicPartition[],
+    timeoutMs: number,
+    cb: (err: LibrdKafkaError | null, offsets: RdkafkaTopicPartitionOffset[]) => void,
+  ): unknown;
+}
+
+/** A partition's low- and high-water marks as librdkafka reports them. */
+export interface RdkafkaWatermarkOffsets {
+  lowOffset: number;
+  highOffset: number;
 }
 
 export interface RdkafkaProducer {
@@ -98,6 +110,13 @@ export interface RdkafkaProducer {
   ): unknown;
   poll(): unknown;
   setPollInterval(intervalMs: number): unknown;
+  /** Asks the partition's leader for its watermarks (any connected client can). */
+  queryWatermarkOffsets(
+    topic: string,
+    partition: number,
+    timeoutMs: number,
+    cb: (err: LibrdKafkaError | null, offsets: RdkafkaWatermarkOffsets) => void,
+  ): unknown;
 }
 
 export interface RdkafkaAdminClient {

@@ -17,10 +17,10 @@ function readJsonl(text: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-async function replay(args: string[], dataDir: string): Promise<{ stdout: string; stderr: string }> {
+async function replay(args: string[], dataDir: string, env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
   return run(process.execPath, [CLI, 'replay', ...args, '--data-dir', dataDir, '--quiet'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', KAFKA_BROKERS: '', CLICKHOUSE_URL: '' },
+    env: { ...process.env, LOG_LEVEL: 'warn', KAFKA_BROKERS: '', CLICKHOUSE_URL: '', ...env },
     maxBuffer: 64 << 20,
   });
 }
@@ -62,6 +62,35 @@ describe('orderlake replay (contract examples)', () => {
     expect(stdout).toMatch(/orders\s+6/);
     const expected = readJsonl(await readFile(path.join(REPO_ROOT, 'test/fixtures/contract/six-orders-in-order.golden.jsonl'), 'utf8'));
     expect(readJsonl(await readFile(out, 'utf8')).map(stripVolatile)).toEqual(expected);
+  });
+
+  it('gives the same views, versions and summary on every run of one shuffled recording with duplicates and deletes, with or without dormancy', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'orderlake-replay-'));
+    const file = path.join(dir, 'sim.jsonl');
+    await run(process.execPath, [CLI, 'simulate', '--orders', '600', '--seed', '8', '--shuffle', 'full', '--duplicates', '0.3', '--out', file], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', KAFKA_BROKERS: '' },
+    });
+    const text = await readFile(file, 'utf8');
+    // Deleted orders (a delete, then its tombstone) are what made a sleeping order halt the pipeline.
+    expect(text.match(/"op":"d"/g)?.length ?? 0).toBeGreaterThan(20);
+    // The counts of the summary, without its timing lines.
+    const summaryOf = (stdout: string) => stdout.split('\n').filter((l) => /^\s+(lines read|events|applied|duplicates|tombstones|dead letters|orders|waiting)/.test(l));
+    const runs: Array<{ summary: string[]; views: string }> = [];
+    // Dormancy of 1 ms puts closed and deleted orders to sleep at almost every flush and wakes
+    // them for their late events; 0 keeps every order in memory.
+    for (const [i, dormantAfter] of ['1', '1', '0'].entries()) {
+      const out = path.join(dir, `golden-${i}.jsonl`);
+      const { stdout } = await replay([file, '--out', out], path.join(dir, `data-${i}`), { ORDERLAKE_DORMANT_AFTER_MS: dormantAfter });
+      const views = readJsonl(await readFile(out, 'utf8')).map((v) => JSON.stringify({ ...v, updated_at: undefined }));
+      runs.push({ summary: summaryOf(stdout), views: views.join('\n') });
+    }
+    expect(runs[0]!.summary).toContainEqual(expect.stringMatching(/dead letters\s+0$/));
+    expect(runs[0]!.summary.join('\n')).toMatch(/orders\s+\d+ \(\d+ deleted/);
+    for (const r of runs.slice(1)) {
+      expect(r.summary).toEqual(runs[0]!.summary);
+      expect(r.views === runs[0]!.views).toBe(true);
+    }
   });
 
   it('explains its usage', async () => {

@@ -73,11 +73,12 @@ describe('embedded mode restarted half-way', () => {
     const first = await createEmbeddedRuntime(config, logger, { dataPath, database: 'dormant_it', recreate: true, rebuild: true });
     let woken = 0;
     let mostAsleep = 0;
-    const wake = first.merge.wake.bind(first.merge);
-    first.merge.wake = async (items) => {
-      const n = await wake(items);
-      woken += n;
-      return n;
+    const merge = first.merge.merge.bind(first.merge);
+    first.merge.merge = async (items) => {
+      const asleep = new Set(items.filter((i) => first.store.dormant(i.orderId)?.deleted === false).map((i) => i.orderId));
+      const changes = await merge(items);
+      for (const orderId of asleep) if (first.store.dormant(orderId) === undefined) woken++;
+      return changes;
     };
     for (let start = 0; start < restartAt; start += 200) {
       await first.pipeline.process(await toMessages(first, lines.slice(start, Math.min(restartAt, start + 200)), offsets));

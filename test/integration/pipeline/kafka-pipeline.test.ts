@@ -26,6 +26,20 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka → golden order table (wo
       malformedCount: 40,
       kafkaClient,
     });
+    // Messages on the internal topics that orderlake did not write: each must become a dead letter
+    // of the stage that reads that topic, with its bytes and position, never skipped in silence.
+    const internal = { events: `${env.topicPrefix}events`, links: `${env.topicPrefix}links` };
+    await k.admin.createTopics({ topics: Object.values(internal).map((topic) => ({ topic, numPartitions: env.partitions })) });
+    const garbage = [
+      { topic: internal.events, key: 'bad-event-1', value: Buffer.from('{not json') },
+      { topic: internal.events, key: 'bad-event-2', value: Buffer.from(JSON.stringify({ v: 9, orderId: 'SO-X' })) },
+      { topic: internal.links, key: 'bad-link-1', value: Buffer.from([0, 1, 2, 3]) },
+    ];
+    const producer = k.kafka.producer();
+    await producer.connect();
+    for (const g of garbage) await producer.send({ topic: g.topic, messages: [{ key: g.key, value: g.value }] });
+    await producer.disconnect();
+
     const started = performance.now();
     const worker = await spawnWorker(env, 'worker');
     await waitUntilDrained(k.admin, env, Object.values(topics), worker, 240_000);
@@ -42,7 +56,12 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka → golden order table (wo
         expect(found, `dead letter for ${m.key}`).toBeDefined();
         expect(found!.code).toBe(m.expectedCode);
       }
-      expect(dead).toHaveLength(malformed.length);
+      for (const g of garbage) {
+        const found = dead.find((d) => d.key === g.key);
+        expect(found, `dead letter for ${g.key}`).toMatchObject({ code: 'OL_ERR_INTERNAL_MESSAGE', topic: g.topic, stage: g.topic === internal.links ? 'link' : 'merge' });
+        expect(Buffer.from(found!.value, 'base64')).toEqual(g.value);
+      }
+      expect(dead).toHaveLength(malformed.length + garbage.length);
       const lake = await lakeCounts(client, env.database);
       expect(lake.rows).toBe(lake.distinct);
     } finally {

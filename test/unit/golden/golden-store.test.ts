@@ -137,15 +137,53 @@ describe('GoldenStore', () => {
       store.applyBatch([item(crmOrder({ order_id: 'SO-R', status: 'CANCELLED' }), 'SO-R')]);
 
       expect(store.sleepIdle({ idleSince: T0 + 1000, closed }).sort()).toEqual(['SO-C', 'SO-D']);
-      expect(store.dormant('SO-C')).toEqual({ version: 1, updatedAt: T0 });
-      expect(store.dormant('SO-D')).toEqual({ version: 2, updatedAt: T0 });
+      expect(store.dormant('SO-C')).toEqual({ version: 1, updatedAt: T0, deleted: false });
+      expect(store.dormant('SO-D')).toEqual({ version: 2, updatedAt: T0, deleted: true });
       expect(store.dormant('SO-O')).toBeUndefined();
       expect(store.get('SO-C')).toBeNull();
       expect(store.get('SO-R')?.status).toBe('CANCELLED');
       expect([...store.orderIds()].sort()).toEqual(['SO-O', 'SO-R']);
       expect(store.dormantCount).toBe(2);
       expect(store.liveCount).toBe(2);
-      expect(store.stats()).toMatchObject({ orders: 2, deletedOrders: 0, dormantOrders: 2 });
+      // Asleep or held, each order is counted once, the deleted one as deleted.
+      expect(store.stats()).toMatchObject({ orders: 3, deletedOrders: 1, dormantOrders: 2 });
+      expect([...store.dormantLiveIds()]).toEqual(['SO-C']);
+    });
+
+    it('never puts to sleep an order whose newest event came after idleSince, even one that has no view', () => {
+      const c = clock();
+      const store = createGoldenStore(c);
+      // A delete that arrives first: the order never gets a version, but its event is as recent.
+      c.advance(5000);
+      expect(store.applyBatch([item(crmOrderDelete('SO-X', 9000), 'SO-X')])).toEqual([]);
+      expect(store.isDeleted('SO-X')).toBe(true);
+      expect(store.sleepIdle({ idleSince: T0 + 5000, closed })).toEqual([]);
+      expect(store.sleepIdle({ idleSince: T0 + 5001, closed })).toEqual(['SO-X']);
+      expect(store.dormant('SO-X')).toEqual({ version: 0, updatedAt: 0, deleted: true });
+    });
+
+    it('takes events for a deleted order asleep as it does for a held one: ignored, with no restore', () => {
+      const c = clock();
+      const asleep = createGoldenStore(c);
+      const held = createGoldenStore(c);
+      const placed = crmOrder({ order_id: 'SO-D' });
+      const deleted = crmOrderDelete('SO-D', 5000);
+      const late = [item(crmLine({ order_id: 'SO-D', line_no: 1 }, { lsn: 7 }), 'SO-D'), item(deleted, 'SO-D'), item(placed, 'SO-D')];
+      for (const store of [asleep, held]) {
+        store.applyBatch([item(placed, 'SO-D')]);
+        store.applyBatch([item(deleted, 'SO-D')]);
+      }
+      c.advance(10);
+      expect(asleep.sleepIdle({ idleSince: T0 + 10, closed })).toEqual(['SO-D']);
+      expect(asleep.applyBatch(late)).toEqual([]);
+      expect(held.applyBatch(late)).toEqual([]);
+      expect(asleep.dormant('SO-D')).toEqual({ version: 2, updatedAt: T0, deleted: true });
+      expect([...asleep.dormantLiveIds()]).toEqual([]);
+      const { dormantOrders: asleepCount, ...asleepCounts } = asleep.stats();
+      const { dormantOrders: heldCount, ...heldCounts } = held.stats();
+      expect([asleepCount, heldCount]).toEqual([1, 0]);
+      expect(asleepCounts).toEqual(heldCounts);
+      expect(asleepCounts).toMatchObject({ applied: 2, afterDelete: 3, deletedOrders: 1, orders: 0 });
     });
 
     it('refuses an event for a dormant order until it is restored, then goes on from its version', () => {
@@ -173,7 +211,11 @@ describe('GoldenStore', () => {
       store.markDormant('SO-1', 7, T0 - 5);
       store.markDormant('SO-2', 3, T0 - 9);
       expect(store.get('SO-1')).toBeNull();
-      expect(store.dormant('SO-1')).toEqual({ version: 7, updatedAt: T0 - 5 });
+      expect(store.dormant('SO-1')).toEqual({ version: 7, updatedAt: T0 - 5, deleted: false });
+      store.markDormant('SO-3', 4, T0 - 7, true);
+      expect(store.dormant('SO-3')).toEqual({ version: 4, updatedAt: T0 - 7, deleted: true });
+      expect(store.stats()).toMatchObject({ orders: 2, deletedOrders: 1, dormantOrders: 3 });
+      store.evict('SO-3');
       expect(store.liveCount).toBe(0);
       store.evict('SO-2');
       expect(store.dormant('SO-2')).toBeUndefined();
