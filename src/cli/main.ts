@@ -16,7 +16,7 @@ Commands:
   start              run the pipeline (embedded: simulator + chDB; Kafka when KAFKA_BROKERS is set)
   replay FILE        feed a recorded JSON Lines file through the pipeline
   simulate           generate reference CRM/WMS/TMS traffic (into Kafka, or to a replay file)
-  lint [DIR]         check every pipeline file against the pipeline schema
+  lint [DIR]         check every pipeline file exactly as start does (pipeline schema and Avro schemas)
 
 Run 'orderlake <command> --help' for a command's options.
 Configuration comes from environment variables: see README.md ("Configuration").`;
@@ -28,6 +28,8 @@ Runs the pipeline and the HTTP/WebSocket API.
   Embedded (default): the built-in simulator feeds the pipeline in-process; ClickHouse is chDB in
   ORDERLAKE_DATA_DIR/lake. Rate, orders and seed: ORDERLAKE_SIM_RATE, ORDERLAKE_SIM_ORDERS, ORDERLAKE_SIM_SEED.
   Kafka (KAFKA_BROKERS set): ingest, link and merge workers in consumer groups KAFKA_GROUP_ID.*.
+Prints 'Console: <url>' once (with a token generated for the run when no API credentials are
+configured); everything else is JSON logs on stderr. The API listens on ORDERLAKE_HTTP_HOST:ORDERLAKE_HTTP_PORT.
 Stop with Ctrl-C: buffered rows are flushed and offsets committed before exit.`,
   replay: `Usage: orderlake replay FILE [--out golden.jsonl] [--database NAME] [--data-dir DIR] [--batch N]
 
@@ -39,27 +41,45 @@ encode → decode → normalize → link → merge → ClickHouse, from an empty
   --data-dir DIR   chDB data directory (default: ORDERLAKE_DATA_DIR/replay; ignored with CLICKHOUSE_URL)
   --batch N        messages per micro-batch (default 2000)
   --quiet          no progress lines`,
-  simulate: `Usage: orderlake simulate [--orders N] [--rate R] [--seed S] [--out FILE]
+  simulate: `Usage: orderlake simulate [--orders N] [--rate R] [--seed S] [--start TIME] [--out FILE]
 
 Generates realistic traffic of the reference CRM/WMS/TMS systems: out-of-order delivery, duplicates,
 split shipments, address changes, cancellations, returns, exchanges, late deliveries, tracking
 events before the WMS shipment, WMS schema v1 and v2 side by side.
-  With KAFKA_BROKERS set: produces Avro (Confluent wire format) to the source topics.
-  Otherwise: writes a replay file (JSON Lines) to --out, or to stdout.
+  With KAFKA_BROKERS set: produces Avro (Confluent wire format) to the source topics (missing ones
+  are created with the broker's defaults). Kafka timestamps are the time of sending; the
+  simulated event times are in the records.
+  Otherwise: writes a replay file (JSON Lines) to --out, or to stdout; the same options give the
+  same file.
   --orders N   orders to simulate (default 1000)
   --rate R     events per second, 0 = as fast as possible (default 0)
   --seed S     random seed (default 42)
+  --start TIME when the first order arrives, ISO-8601 (2026-11-20T00:00:00Z) or epoch ms
+               (default: 2026-11-20T00:00:00Z for a replay file, 3 days ago for Kafka)
   --shuffle    none | window | full (default window)
   --duplicates RATE  share of re-delivered events (default 0.1)`,
-  lint: `Usage: orderlake lint [DIR]
+  lint: `Usage: orderlake lint [DIR] [--schemas DIR]
 
-Validates every pipeline file in DIR (default: ORDERLAKE_PIPELINES_DIR) and prints each problem
-with the file, the path inside it and what was expected. Exit code 1 when any file is invalid.`,
+Runs the validation 'orderlake start' runs on every pipeline file in DIR (default:
+ORDERLAKE_PIPELINES_DIR, else the package's pipelines/): the pipeline file schema, then the reader
+and writer schema names and every 'from' and 'ordering' path against the Avro schemas.
+Prints each problem as file:line:column: path: what was expected. Exit code 1 when any file is invalid.
+  --schemas DIR  Avro schemas to check against (default: ORDERLAKE_SCHEMAS_DIR, else the package's schemas/)
+Only these two folders are read from the environment: other settings do not matter to lint.`,
 };
 
 /** CLI logs go to stderr so that stdout carries only results (summaries, views, replay lines). */
 function cliLogger(config: Config): Logger {
   return pino({ level: config.LOG_LEVEL, name: 'orderlake' }, pino.destination(2));
+}
+
+/**
+ * The folders lint reads, resolved exactly as start resolves them but from the two variables that
+ * name them only: an unrelated bad setting (KAFKA_BROKERS, ORDERLAKE_BATCH_ROWS=abc) must not fail lint.
+ */
+function lintPaths(env: NodeJS.ProcessEnv): { pipelines: string; schemas: string } {
+  const { paths } = loadConfig({ ORDERLAKE_PIPELINES_DIR: env.ORDERLAKE_PIPELINES_DIR, ORDERLAKE_SCHEMAS_DIR: env.ORDERLAKE_SCHEMAS_DIR });
+  return paths;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -76,16 +96,24 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP[command]);
     return 0;
   }
+  if (command === 'lint') {
+    const { values, positionals } = parseArgs({ args: rest, options: { schemas: { type: 'string' } }, allowPositionals: true });
+    if (positionals.length > 1) {
+      console.error(`orderlake lint: expected at most one DIR\n\n${HELP.lint}`);
+      return 2;
+    }
+    const paths = lintPaths(process.env);
+    return runLint({
+      pipelines: positionals[0] ? path.resolve(positionals[0]) : paths.pipelines,
+      schemas: values.schemas ? path.resolve(values.schemas) : paths.schemas,
+    });
+  }
   const config = loadConfig();
   const logger = cliLogger(config);
   switch (command) {
     case 'start':
       parseArgs({ args: rest, options: {}, allowPositionals: false });
       return runStart(config, logger);
-    case 'lint': {
-      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true });
-      return runLint(positionals[0] ? path.resolve(positionals[0]) : config.paths.pipelines);
-    }
     case 'replay': {
       const { values, positionals } = parseArgs({
         args: rest,
@@ -149,6 +177,7 @@ export async function main(argv: string[]): Promise<number> {
           out: { type: 'string' },
           shuffle: { type: 'string', default: 'window' },
           duplicates: { type: 'string', default: '0.1' },
+          start: { type: 'string' },
         },
       });
       const orders = Number(values.orders);
@@ -163,12 +192,18 @@ export async function main(argv: string[]): Promise<number> {
         console.error('orderlake simulate: --shuffle must be none, window or full');
         return 2;
       }
+      const startTime = values.start === undefined ? undefined : /^\d+$/.test(values.start) ? Number(values.start) : Date.parse(values.start);
+      if (startTime !== undefined && !Number.isSafeInteger(startTime)) {
+        console.error(`orderlake simulate: --start must be an ISO-8601 time (2026-11-20T00:00:00Z) or epoch ms, got ${JSON.stringify(values.start)}`);
+        return 2;
+      }
       return runSimulate(config, logger, {
         orders,
         rate,
         seed,
         duplicateRate: duplicates,
         shuffle: values.shuffle as 'none' | 'window' | 'full',
+        ...(startTime !== undefined ? { startTime } : {}),
         ...(values.out ? { out: values.out } : {}),
       });
     }

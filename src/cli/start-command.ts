@@ -1,17 +1,88 @@
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { OrderlakeError } from '../errors.js';
 import { createEmbeddedRuntime, startKafkaRuntime } from '../main.js';
 import { createApiServer, createAuthenticator, ensureDemoToken, loadAuthConfig, type Readiness } from '../api/index.js';
 import { createTrafficGenerator } from '../simulator/index.js';
 import { createClickHouseClient } from '../sinks/index.js';
-import type { GoldenStore, ShipmentLinker } from '../golden/index.js';
+import type { GoldenStore, GoldenView, ShipmentLinker } from '../golden/index.js';
 import type { ChangeFeed } from '../feed/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Storage } from '../main.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
+
+/** Writes one plain, human-readable line (the console URL) next to the JSON logs on stderr. */
+export type Announce = (line: string) => void;
+
+const toStderr: Announce = (line) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/**
+ * Why the API cannot listen, as a one-line error naming the variable to change; other errors are
+ * returned unchanged.
+ */
+function listenFailure(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new OrderlakeError(
+      'OL_ERR_CONFIG_INVALID',
+      `cannot listen on ${where}: the port is already in use (another orderlake?); set ORDERLAKE_HTTP_PORT to a free port (0 picks one)`,
+      { cause: err },
+    );
+  }
+  if (code === 'EACCES') {
+    return new OrderlakeError(
+      'OL_ERR_CONFIG_INVALID',
+      `cannot listen on ${where}: permission denied (ports below 1024 need privileges); set ORDERLAKE_HTTP_PORT to a port above 1023`,
+      { cause: err },
+    );
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new OrderlakeError(
+      'OL_ERR_CONFIG_INVALID',
+      `cannot listen on ${where}: ${host} is not an address of this machine; set ORDERLAKE_HTTP_HOST (default 127.0.0.1)`,
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+/**
+ * Checks that the API can listen before anything heavy starts (migrations, state rebuild, Kafka
+ * workers), so a port in use fails in a second with the variable to change, not after start-up.
+ * Port 0 always works. The port is released at once; the API binds it again moments later.
+ */
+export async function assertCanListen(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err) => reject(listenFailure(err, host, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/**
+ * An order worth opening first: its CRM row is in (channel, customer, payment), it has shipped,
+ * and nothing is wrong with it, so the console shows every part of a golden view.
+ */
+export function isShowcaseOrder(view: GoldenView): boolean {
+  return (
+    view.channel !== null &&
+    view.customer !== null &&
+    view.payment?.status === 'PAID' &&
+    view.lines.length > 0 &&
+    view.fulfillments.length > 0 &&
+    view.shipments.length > 0 &&
+    view.exceptions.length === 0 &&
+    view.cancelled_at === null
+  );
+}
 
 /** Resolves on the first SIGINT/SIGTERM. */
 function shutdownSignal(logger: Logger): Promise<string> {
@@ -37,12 +108,14 @@ interface RunningApi {
  * Builds and starts the HTTP/WebSocket API for either mode. Analyst SQL opens its own ClickHouse
  * client per query: on chDB, settings and failed-query leftovers stay on a session, which must not
  * be the pipeline's.
- * With no credential configured, a random admin token is made for this run and logged with the
- * console URL, so the demo works out of the box without leaving the API open.
+ * With no credential configured, a random admin token is made for this run and printed once, in
+ * the console URL (`announce`), so the demo works out of the box without leaving the API open.
+ * The token never goes into the JSON logs, which are often shipped elsewhere.
  */
 async function startApi(
   config: Config,
   logger: Logger,
+  announce: Announce,
   parts: {
     metrics: Metrics;
     store: GoldenStore;
@@ -94,13 +167,22 @@ async function startApi(
         }
       : {}),
   });
-  const address = await app.listen({ host: config.ORDERLAKE_HTTP_HOST, port: config.ORDERLAKE_HTTP_PORT });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.ORDERLAKE_HTTP_HOST, port: config.ORDERLAKE_HTTP_PORT });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw listenFailure(err, config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT);
+  }
   logger.info({ address, docs: `${address}/docs` }, 'HTTP API listening');
+  const consoleUrl = demoToken === null ? `${address}/` : `${address}/#token=${demoToken}`;
   if (demoToken !== null) {
     logger.warn(
-      { console: `${address}/#token=${demoToken}` },
-      `no API credentials configured (ORDERLAKE_AUTH_FILE, ORDERLAKE_AUTH_TOKENS, ORDERLAKE_JWT_SECRET): generated an admin token for this run; open the console at ${address}/#token=${demoToken} or send "Authorization: Bearer ${demoToken}"`,
+      `no API credentials configured (ORDERLAKE_AUTH_FILE, ORDERLAKE_AUTH_TOKENS, ORDERLAKE_JWT_SECRET): generated an admin token for this run; it is in the "Console:" line (after #token=), and API clients send it as "Authorization: Bearer <token>"`,
     );
+    announce(`Console: ${consoleUrl}`);
+  } else {
+    announce(`Console: ${consoleUrl} (sign in with a token from ORDERLAKE_AUTH_FILE, ORDERLAKE_AUTH_TOKENS or a JWT)`);
   }
   return {
     app,
@@ -110,14 +192,20 @@ async function startApi(
 }
 
 /** `orderlake start`: the pipeline and its API, embedded by default, Kafka workers with KAFKA_BROKERS. */
-export async function runStart(config: Config, logger: Logger): Promise<number> {
+export async function runStart(config: Config, logger: Logger, announce: Announce = toStderr): Promise<number> {
   const dataPath = path.join(config.paths.data, 'lake');
   const database = config.CLICKHOUSE_DATABASE;
+  await assertCanListen(config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT);
   const stopped = shutdownSignal(logger);
 
   if (config.mode === 'kafka') {
     const runtime = await startKafkaRuntime(config, logger, { dataPath, database });
-    const api = await startApi(config, logger, { ...runtime, dataPath, readiness: () => runtime.readiness() });
+    const api = await startApi(config, logger, announce, { ...runtime, dataPath, readiness: () => runtime.readiness() }).catch(
+      async (err: unknown) => {
+        await runtime.close().catch(() => undefined);
+        throw err;
+      },
+    );
     const address = api.address;
     logger.info({ api: address, database }, `orderlake is running on Kafka; look up an order at ${address}/orders/<order_id>`);
     await stopped;
@@ -127,7 +215,7 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
   }
 
   const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true });
-  const api = await startApi(config, logger, {
+  const api = await startApi(config, logger, announce, {
     ...runtime,
     dataPath,
     readiness: async () => {
@@ -139,6 +227,9 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
       }
       return { ready: clickhouse, checks: { clickhouse, state_rebuilt: true, kafka_assigned: 'embedded mode' } };
     },
+  }).catch(async (err: unknown) => {
+    await runtime.close().catch(() => undefined);
+    throw err;
   });
   const address = api.address;
 
@@ -159,12 +250,19 @@ export async function runStart(config: Config, logger: Logger): Promise<number> 
     },
     `orderlake is running (embedded): simulated CRM/WMS/TMS traffic is filling the golden table; open ${address}/ (agent console) or ${address}/metrics`,
   );
-  // Point at a real order as soon as one exists, so the first lookup a newcomer tries works.
+  // Point at an order whose view shows every part (CRM row, fulfillments, shipments) as soon as
+  // one exists: the first order a newcomer opens must not look broken. Many orders are partial at
+  // first (their CRM row arrives later, or never), so the first view in is not good enough.
   const unsubscribe = runtime.feed.subscribe((changes) => {
-    const first = changes.find((c) => c.view !== null);
-    if (!first) return;
+    const showcase = changes.find((c) => c.view !== null && isShowcaseOrder(c.view));
+    if (!showcase) return;
     unsubscribe();
-    logger.info({ order: first.orderId }, `first golden view is in: GET ${address}/orders/${first.orderId} (with the token above)`);
+    const id = showcase.orderId;
+    const lookup = `${address}/orders/${encodeURIComponent(id)}`;
+    logger.info(
+      { order: id, lookup },
+      `an order to try: ${id} (CRM, warehouse and carrier data all in): search for it in the console, or GET ${lookup} with the token`,
+    );
   });
 
   const offsets = new Map<string, number>();

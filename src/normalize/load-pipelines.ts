@@ -59,11 +59,23 @@ async function readDirectory(dir: string, options: LoadPipelinesOptions): Promis
 }
 
 /**
- * Every problem of every pipeline file in `dir`, for `orderlake lint`: nothing is thrown for an
- * invalid file, so one run shows all that needs fixing.
+ * Every problem of every pipeline file in `dir`, returned instead of thrown. Without `schemas` the
+ * reader-schema checks are skipped, so this alone is weaker than start-up: `orderlake lint` runs
+ * {@link loadPipelines} with the schemas instead, exactly as start-up does.
  */
 export async function lintPipelines(dir: string, options: LoadPipelinesOptions = {}): Promise<PipelineProblem[]> {
   return (await readDirectory(dir, options)).problems;
+}
+
+/**
+ * The problems an `OL_ERR_PIPELINE_INVALID` from {@link loadPipelines} carries, in the order its
+ * message lists them; undefined for any other error. Lets `orderlake lint` report exactly what
+ * start-up refuses, one problem per line, without parsing the message.
+ */
+export function pipelineProblemsOf(err: unknown): readonly PipelineProblem[] | undefined {
+  if (!(err instanceof OrderlakeError) || err.code !== 'OL_ERR_PIPELINE_INVALID') return undefined;
+  const problems = err.context['problems'];
+  return Array.isArray(problems) ? (problems as PipelineProblem[]) : undefined;
 }
 
 /**

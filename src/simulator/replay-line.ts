@@ -14,7 +14,11 @@ export interface ReplayLine {
    * numbers, decimals as canonical strings ("199.00"); `null` is a Debezium tombstone.
    */
   value: Record<string, unknown> | null;
-  /** Kafka record timestamp (producer create time), epoch ms. */
+  /**
+   * When the simulated source sent the line (a replay's Kafka create time), epoch ms. Deterministic
+   * like the rest of the line. `orderlake simulate` does not send it to Kafka, which stamps the
+   * time of sending: brokers refuse create times far ahead of now and expire those long past.
+   */
   timestamp?: number;
 }
 
