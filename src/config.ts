@@ -77,6 +77,12 @@ export const envSchema = z.object({
    * requests per stage); 5 s is finer than a usual Prometheus scrape interval.
    */
   ORDERLAKE_LAG_INTERVAL_MS: int(100, 3_600_000).default(5000),
+  /**
+   * Kafka mode: batches of one partition a stage hands off before they are acknowledged (lake rows
+   * stored, produce acknowledged); a full window pauses that partition. Bounds the memory held for
+   * unacknowledged work when ClickHouse or Kafka slows down; 4 keeps a stage busy while one flush runs.
+   */
+  ORDERLAKE_ACK_WINDOW: int(1, 1000).default(4),
   /** Tracking events waiting for their order (no link yet) kept at most; beyond, the oldest is dead-lettered. */
   ORDERLAKE_LINK_MAX_PENDING: int(1, 100_000_000).default(1_000_000),
   /**

@@ -5,7 +5,7 @@ import type { RawMessage } from '../pipeline/raw-message.js';
 import { encodeEventMessage, encodeLinkMessage } from '../pipeline/internal-messages.js';
 import type { DeadLetterRow } from '../sinks/index.js';
 import { withRetry } from '../retry.js';
-import type { ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
+import type { BatchAck, ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 import { createSentFacts } from './sent-facts.js';
 import { inChunks } from '../pipeline/yield-chunks.js';
@@ -21,6 +21,8 @@ export interface KafkaIngestWorkerDeps {
   /** Stores dead letters durably (ClickHouse), resolving once acknowledged. */
   storeDeadLetters(rows: DeadLetterRow[]): Promise<void>;
   now: () => number;
+  /** Batches per partition handed off and not yet acknowledged (see ConsumerGroupSpec). */
+  ackWindow?: number;
 }
 
 export function toRawMessage(topic: string, partition: number, m: ConsumedMessage): RawMessage {
@@ -38,7 +40,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
   const { consumer, producer, logger, ingestor, topics, now } = deps;
   const sentFacts = createSentFacts(200_000);
 
-  async function handle({ topic, partition, messages }: PartitionBatch): Promise<void> {
+  async function handle({ topic, partition, messages }: PartitionBatch): Promise<BatchAck> {
     const raw = messages.map((m) => toRawMessage(topic, partition, m));
     // In slices, so a large batch does not hold up pushes and lookups on this event loop.
     const ingestAll = async () => (await inChunks(raw, (slice) => ingestor.ingestBatch(slice))).flat();
@@ -89,12 +91,16 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
       { topic: topics.links, messages: links },
       { topic: topics.deadLetters, messages: dlq },
     ].filter((t) => t.messages.length > 0);
-    await Promise.all([
+    // Handed off: the next batch is taken at once; this one's offsets are committed once Kafka has
+    // acknowledged its output and ClickHouse its dead letters.
+    const acknowledged = Promise.all([
       topicMessages.length > 0 ? producer.sendBatch(topicMessages, { acks: 'all' }) : Promise.resolve(),
       dead.length > 0 ? deps.storeDeadLetters(dead) : Promise.resolve(),
-    ]);
-    // Only acknowledged facts count as sent: a failed batch sends them again on its retry.
-    for (const f of newFacts.values()) sentFacts.add(f.key, f.orderId);
+    ]).then(() => {
+      // Only acknowledged facts count as sent: a batch read again sends them again.
+      for (const f of newFacts.values()) sentFacts.add(f.key, f.orderId);
+    });
+    return { acknowledged };
   }
 
   return {
@@ -105,6 +111,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
         fromBeginning: true,
         commits: true,
         partitionConcurrency: 64,
+        ...(deps.ackWindow ? { maxUnacknowledged: deps.ackWindow } : {}),
         eachBatch: handle,
       }),
     stop: () => consumer.stop(),

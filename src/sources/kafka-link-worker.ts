@@ -6,7 +6,7 @@ import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.j
 import { OrderlakeError } from '../errors.js';
 import type { DeadLetterRow } from '../sinks/index.js';
 import { withRetry } from '../retry.js';
-import type { ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
+import type { BatchAck, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 
 /** Send attempts before a batch is given up (about ten minutes with the backoff below). */
@@ -19,8 +19,9 @@ const SEND_RETRIES = 60;
  *
  * Its state (facts and waiting events) is rebuilt by reading the links topic from the beginning:
  * the group never commits, so a worker that takes a partition over re-reads it. Re-forwarded
- * events are harmless: the merge de-duplicates by event id. A batch resolves — and the fetch
- * position moves on — only once the events it forwarded are acknowledged.
+ * events are harmless: the merge de-duplicates by event id. A batch is handed off once its events
+ * are sent; their acknowledgement (retried here, since the linker has moved on) only holds the
+ * partition when several batches are waiting for theirs.
  */
 export function createKafkaLinkWorker(deps: {
   consumer: ConsumerGroup;
@@ -33,11 +34,13 @@ export function createKafkaLinkWorker(deps: {
   /** Records (and counts) dead letters: buffered in ClickHouse, stored by the sink's next flush. */
   deadLetters: DeadLetterRecorder;
   now: () => number;
+  /** Batches per partition handed off and not yet acknowledged (see ConsumerGroupSpec). */
+  ackWindow?: number;
 }): KafkaWorker {
   const { consumer, producer, logger, linker, topics } = deps;
   const positions = new Map<string, SourcePosition>();
 
-  async function handle({ partition, messages }: PartitionBatch): Promise<void> {
+  async function handle({ partition, messages }: PartitionBatch): Promise<BatchAck | undefined> {
     const events: ProducedMessage[] = [];
     const facts: ProducedMessage[] = [];
     const unreadable: DeadLetterRow[] = [];
@@ -73,16 +76,17 @@ export function createKafkaLinkWorker(deps: {
     // Retried here rather than by re-delivering the batch: the linker has already moved on (a waiting
     // event it resolved is no longer waiting), so handling the same records again would not
     // produce these events again. The producer is idempotent, and the merge de-duplicates anyway.
-    if (topicMessages.length > 0) {
-      await withRetry(() => producer.sendBatch(topicMessages, { acks: 'all' }), {
-        retries: SEND_RETRIES,
-        baseMs: 200,
-        maxMs: 10_000,
-        isRetriable: () => true,
-        onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs, partition }, 'forwarding linked events failed; retrying'),
-      });
-    }
     deps.onPending?.(linker.pendingCount);
+    if (topicMessages.length === 0) return undefined;
+    // Handed off at once; the runner holds at most a few batches per partition awaiting their acks.
+    const acknowledged = withRetry(() => producer.sendBatch(topicMessages, { acks: 'all' }), {
+      retries: SEND_RETRIES,
+      baseMs: 200,
+      maxMs: 10_000,
+      isRetriable: () => true,
+      onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs, partition }, 'forwarding linked events failed; retrying'),
+    });
+    return { acknowledged };
   }
 
   return {
@@ -92,6 +96,7 @@ export function createKafkaLinkWorker(deps: {
         topics: [topics.links],
         fromBeginning: true,
         commits: false,
+        ...(deps.ackWindow ? { maxUnacknowledged: deps.ackWindow } : {}),
         eachBatch: handle,
       }),
     stop: () => consumer.stop(),

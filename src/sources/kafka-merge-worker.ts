@@ -5,16 +5,16 @@ import { decodeEventMessage } from '../pipeline/internal-messages.js';
 import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.js';
 import { OrderlakeError } from '../errors.js';
 import { inChunks } from '../pipeline/yield-chunks.js';
-import type { ConsumerGroup, PartitionBatch, PartitionsByTopic } from './kafka/index.js';
+import type { BatchAck, ConsumerGroup, PartitionBatch, PartitionsByTopic } from './kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 
 /**
  * Stage 3 on Kafka: the owner of an events-topic partition owns its orders. On assignment it
  * rebuilds their golden state from ClickHouse before touching a batch; each batch is merged in
- * memory (pushes go out at once) and its rows are flushed to ClickHouse before the batch resolves
- * — and only then are its offsets committed, so a crash re-delivers, and the merge's
- * de-duplication absorbs it. Revoked partitions' orders are evicted from memory: their next owner
- * rebuilds them.
+ * memory (pushes go out at once) and handed off, and the next batch is taken at once; its offsets
+ * are committed only once its lake rows are stored in ClickHouse (the runner's acknowledgement
+ * window), so a crash re-delivers, and the merge's de-duplication absorbs it. Revoked partitions'
+ * orders are evicted from memory: their next owner rebuilds them.
  */
 export function createKafkaMergeWorker(deps: {
   consumer: ConsumerGroup;
@@ -30,6 +30,8 @@ export function createKafkaMergeWorker(deps: {
   /** Records (and counts) dead letters; they are stored by the flush that ends the batch. */
   deadLetters: DeadLetterRecorder;
   now: () => number;
+  /** Batches per partition handed off and not yet acknowledged (see ConsumerGroupSpec). */
+  ackWindow?: number;
 }): KafkaWorker & { ready(): boolean } {
   const { consumer, logger, store, merge, topic } = deps;
   const assigned = new Set<number>();
@@ -89,7 +91,7 @@ export function createKafkaMergeWorker(deps: {
     logger.info({ lost: [...lost], evicted }, 'partitions revoked: orders evicted from memory');
   }
 
-  async function handle({ partition, messages }: PartitionBatch): Promise<void> {
+  async function handle({ partition, messages }: PartitionBatch): Promise<BatchAck> {
     await ensureRebuilt(partition);
     const items: MergeItem[] = [];
     const unreadable = [];
@@ -111,7 +113,8 @@ export function createKafkaMergeWorker(deps: {
     // In slices, yielding between them, so pushes of one slice go out while the next is merged.
     // Closed orders asleep in ClickHouse come back with each slice, just before their events.
     await inChunks(items, (slice) => merge.merge(slice));
-    await deps.flush();
+    // Handed off: pushes are out; the offsets follow once the lake rows are stored.
+    return { acknowledged: deps.flush() };
   }
 
   return {
@@ -126,6 +129,7 @@ export function createKafkaMergeWorker(deps: {
         partitionConcurrency: 64,
         onAssign,
         onRevoke,
+        ...(deps.ackWindow ? { maxUnacknowledged: deps.ackWindow } : {}),
         eachBatch: handle,
       }),
     stop: () => consumer.stop(),

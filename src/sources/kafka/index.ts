@@ -1,5 +1,6 @@
 /** orderlake's Kafka port and its two adapters (kafkajs, node-rdkafka). */
 export type {
+  BatchAck,
   CommittedOffset,
   ConsumedMessage,
   ConsumerGroup,
@@ -16,6 +17,7 @@ export type {
   TopicSpec,
 } from './kafka-port.js';
 export { compareOffsets, isOffset, nextOffset } from './offsets.js';
+export { createAckWindow, type AckWindow } from './ack-window.js';
 export { diffPartitions, normalizePartitions, toPartitionsByTopic } from './partition-sets.js';
 export { createCoalescingProducer, type CoalescingProducer } from './coalescing-producer.js';
 export { partitionLags, type PartitionLag, type PartitionPosition } from './consumer-lag.js';

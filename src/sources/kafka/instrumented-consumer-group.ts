@@ -47,9 +47,10 @@ export function instrumentConsumerGroup(
             return spec.onRevoke?.(partitions);
           },
           async eachBatch(batch) {
-            await eachBatch(batch);
+            const handedOff = await eachBatch(batch);
             const last = batch.messages[batch.messages.length - 1];
             if (last) handled.set(partitionKey(batch), { topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) });
+            return handedOff;
           },
         });
       } catch (err) {

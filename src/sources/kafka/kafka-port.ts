@@ -5,6 +5,10 @@
  * give the same delivery guarantees.
  */
 
+import type { BatchAck } from './ack-window.js';
+
+export type { BatchAck } from './ack-window.js';
+
 /** Partitions by topic name, each list ascending; topics without partitions are left out. */
 export type PartitionsByTopic = Record<string, number[]>;
 
@@ -36,9 +40,15 @@ export interface PartitionBatch {
  *   after the `onRevoke` that took it away (until a later `onAssign` gives it back);
  * - `onRevoke` is called only once the batches of those partitions that were being handled have
  *   finished, and it is called for whatever is still assigned when the runner stops;
- * - with `commits`, the offset after a batch is committed only once `eachBatch` has resolved, so a
- *   stage that resolves only after its output is acknowledged never loses an input: a crash
- *   re-delivers from the last commit, and the stage's de-duplication absorbs the repeat.
+ * - with `commits`, the offset after a batch is committed only once `eachBatch` has resolved and,
+ *   when it resolved with a {@link BatchAck}, once that batch and every earlier batch of the
+ *   partition are acknowledged — in offset order. So a stage never loses an input: a crash
+ *   re-delivers from the last commit, and the stage's de-duplication absorbs the repeat;
+ * - a stage that resolves with a `BatchAck` gets its next batch at once ("acknowledge and move
+ *   on"); at most `maxUnacknowledged` batches of a partition wait for their acknowledgement, and a
+ *   full window pauses that partition. A failed acknowledgement makes the runner read the
+ *   partition again from the oldest unacknowledged batch. Before a revoke's partitions are given
+ *   up, and on stop, the runner waits (bounded) for their acknowledgements and commits them.
  */
 export interface ConsumerGroupSpec {
   groupId: string;
@@ -53,6 +63,8 @@ export interface ConsumerGroupSpec {
   commits: boolean;
   /** Batches of different partitions handled at once. Default 1. */
   partitionConcurrency?: number;
+  /** Batches of one partition handed off and not yet acknowledged before it pauses. Default 4. */
+  maxUnacknowledged?: number;
   /**
    * Partitions newly given to this member. May return a promise (a state rebuild); their batches
    * wait for it. A rejection is logged, and the stage's `eachBatch` must then guard itself.
@@ -61,11 +73,12 @@ export interface ConsumerGroupSpec {
   /** Partitions taken away from this member: drop what is held for them. */
   onRevoke?(partitions: PartitionsByTopic): void | Promise<void>;
   /**
-   * Handles one batch. Resolve only when everything it produced is acknowledged. A rejection
-   * re-delivers the batch (kafkajs: re-fetch after its retry/restart; rdkafka: retried in place
-   * with backoff until it succeeds or the partition is revoked); it is never skipped.
+   * Handles one batch. Resolve with nothing once everything it produced is acknowledged, or with a
+   * {@link BatchAck} as soon as the batch is handed off, its `acknowledged` settling later. A
+   * rejection re-delivers the batch (kafkajs: re-fetch after its retry/restart; rdkafka: retried
+   * in place with backoff until it succeeds or the partition is revoked); it is never skipped.
    */
-  eachBatch(batch: PartitionBatch): Promise<void>;
+  eachBatch(batch: PartitionBatch): Promise<void | BatchAck>;
 }
 
 /** A consumer-group member: `run` once, then `stop`. */

@@ -1,9 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { toOrderlakeError } from '../../errors.js';
+import { createAckWindow, type AckWindow } from './ack-window.js';
 import type { ConsumedMessage, ConsumerGroup, ConsumerGroupSpec, PartitionsByTopic } from './kafka-port.js';
-import { nextOffset } from './offsets.js';
-import { diffPartitions, isEmptyPartitions, normalizePartitions } from './partition-sets.js';
+import { diffPartitions, isEmptyPartitions, normalizePartitions, toTopicPartitions } from './partition-sets.js';
 
 /** kafkajs consumer settings every stage shares. */
 const CONSUMER_SETTINGS = {
@@ -12,6 +13,9 @@ const CONSUMER_SETTINGS = {
   /** Up to 4 MiB per partition and fetch: large batches, few commits. */
   maxBytesPerPartition: 4 << 20,
 } as const;
+
+/** Longest a revoke or a stop waits for handed-off batches to be acknowledged before giving them up, ms. */
+const SETTLE_TIMEOUT_MS = 20_000;
 
 function toConsumedMessage(m: KafkaMessage): ConsumedMessage {
   const message: ConsumedMessage = { offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null };
@@ -33,15 +37,20 @@ function toConsumedMessage(m: KafkaMessage): ConsumedMessage {
  * cannot hold kafkajs up, so batches wait on a gate for those callbacks to settle.
  *
  * Offsets are resolved by hand (`eachBatchAutoResolve: false`): a batch's last offset is resolved
- * only after `eachBatch` (and its commit) succeeded. kafkajs fetches from the resolved position,
- * so without that call it would fetch the same batch again; with it, a failed batch is fetched
- * again after kafkajs's retry and restart.
+ * once `eachBatch` has handed it off. kafkajs fetches from the resolved position, so without that
+ * call it would fetch the same batch again; with it, a failed batch is fetched again after
+ * kafkajs's retry and restart. Commits follow acknowledgements through an {@link AckWindow}; a
+ * failed acknowledgement seeks the partition back to the oldest unacknowledged batch.
  */
 export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): ConsumerGroup {
   let consumer: Consumer | null = null;
   let spec: ConsumerGroupSpec | null = null;
   let assigned: PartitionsByTopic = {};
   let gate: Promise<void> = Promise.resolve();
+  let window: AckWindow | null = null;
+  let stopping = false;
+  /** `eachBatch` calls in progress. */
+  const handling = new Set<Promise<unknown>>();
 
   function onJoin(memberAssignment: Record<string, number[]>): void {
     const next = normalizePartitions(memberAssignment);
@@ -51,7 +60,10 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
     const current = spec!;
     gate = gate.then(async () => {
       try {
-        if (!isEmptyPartitions(lost)) await current.onRevoke?.(lost);
+        if (!isEmptyPartitions(lost)) {
+          await settle(toTopicPartitions(lost));
+          await current.onRevoke?.(lost);
+        }
         if (!isEmptyPartitions(gained)) await current.onAssign?.(gained);
       } catch (err) {
         logger.error({ err, group: current.groupId }, 'assignment callback failed');
@@ -64,12 +76,45 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
     await consumer.commitOffsets([{ topic, partition, offset }]);
   }
 
+  /** Commits in the background, one request at a time, so offsets reach the broker in order. */
+  let commits: Promise<void> = Promise.resolve();
+  function commitInOrder(topic: string, partition: number, offset: string): void {
+    commits = commits
+      .then(() => commit(topic, partition, offset))
+      .catch((err: unknown) => logger.warn({ err, group: spec?.groupId, topic, partition, offset }, 'commit failed; the next one covers it'));
+  }
+
+  /** Waits (bounded) for the handed-off batches of `partitions` to be acknowledged and committed, then drops the rest. */
+  async function settle(partitions: Array<{ topic: string; partition: number }> | undefined): Promise<void> {
+    if (!window) return;
+    const left = await window.settle({ ...(partitions ? { partitions } : {}), timeoutMs: SETTLE_TIMEOUT_MS, sleep: (ms, signal) => sleep(ms, undefined, { signal }) });
+    if (left > 0) logger.warn({ group: spec?.groupId, unacknowledged: left }, 'batches still unacknowledged are given up uncommitted; they will be read again');
+    window.forget(partitions ?? toTopicPartitions(assigned));
+    await commits;
+  }
+
   return {
     async run(runSpec) {
       if (consumer) throw new Error('consumer group already running');
       spec = runSpec;
+      stopping = false;
       const c = kafka.consumer({ groupId: runSpec.groupId, ...CONSUMER_SETTINGS });
       consumer = c;
+      const acks = createAckWindow({
+        limit: runSpec.maxUnacknowledged ?? 4,
+        commit: (topic, partition, offset) => {
+          if (runSpec.commits) commitInOrder(topic, partition, offset);
+        },
+        onFailure: (topic, partition, offset, err) => {
+          logger.error({ err, group: runSpec.groupId, topic, partition, offset }, 'a handed-off batch was not acknowledged; reading again from its first offset');
+          try {
+            c.seek({ topic, partition, offset });
+          } catch (seekErr) {
+            logger.error({ err: seekErr, group: runSpec.groupId, topic, partition }, 'seek failed; the partition is read again from its committed offset after the next rebalance');
+          }
+        },
+      });
+      window = acks;
       c.on(c.events.GROUP_JOIN, (e) => onJoin(e.payload.memberAssignment));
       c.on(c.events.CRASH, (e) =>
         logger.error({ err: e.payload.error, group: runSpec.groupId, restart: e.payload.restart }, 'kafkajs consumer crashed'),
@@ -82,15 +127,22 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
         partitionsConsumedConcurrently: runSpec.partitionConcurrency ?? 1,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           await gate;
-          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          if (stopping || batch.messages.length === 0 || !isRunning() || isStale()) return;
           const { topic, partition } = batch;
+          // A full window holds this partition here, so kafkajs fetches no more of it meanwhile.
+          await acks.room(topic, partition);
+          if (stopping || !isRunning() || isStale()) return;
+          const firstOffset = batch.firstOffset()!;
+          const lastOffset = batch.lastOffset();
           try {
-            await runSpec.eachBatch({ topic, partition, messages: batch.messages.map(toConsumedMessage) });
-            if (runSpec.commits) await commit(topic, partition, nextOffset(batch.lastOffset()));
+            const running = runSpec.eachBatch({ topic, partition, messages: batch.messages.map(toConsumedMessage) });
+            handling.add(running);
+            const handedOff = await running.finally(() => handling.delete(running));
+            acks.track(topic, partition, { firstOffset, lastOffset }, handedOff ? handedOff.acknowledged : Promise.resolve());
           } catch (err) {
-            throw toOrderlakeError(err, 'OL_ERR_KAFKA', { topic, partition, offset: batch.firstOffset() ?? undefined });
+            throw toOrderlakeError(err, 'OL_ERR_KAFKA', { topic, partition, offset: firstOffset });
           }
-          resolveOffset(batch.lastOffset());
+          resolveOffset(lastOffset);
           await heartbeat();
         },
       });
@@ -99,6 +151,13 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
     assignment: () => assigned,
     async stop() {
       if (!consumer) return;
+      // Offsets of what was handed off are committed while this member still holds its partitions:
+      // take no new batch, let the ones being handled finish, wait for their acknowledgements.
+      stopping = true;
+      if (spec) consumer.pause(spec.topics.map((topic) => ({ topic })));
+      await Promise.allSettled([...handling]);
+      await gate;
+      await settle(undefined);
       await consumer.disconnect();
       consumer = null;
       await gate;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../../retry.js';
+import { createAckWindow, type AckWindow } from './ack-window.js';
 import type { ConsumedMessage, ConsumerGroup, ConsumerGroupSpec, PartitionBatch, PartitionsByTopic } from './kafka-port.js';
 import { nextOffset, offsetToNumber } from './offsets.js';
 import { toPartitionBatches } from './partition-batches.js';
@@ -28,6 +29,8 @@ const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 5000;
 /** Attempts at committing a batch; a later batch's commit covers one that failed. */
 const COMMIT_ATTEMPTS = 3;
+/** Longest a revoke or a stop waits for handed-off batches to be acknowledged before giving them up, ms. */
+const SETTLE_TIMEOUT_MS = 20_000;
 
 function toConsumedMessage(m: RdkafkaMessage): ConsumedMessage {
   const message: ConsumedMessage = {
@@ -73,7 +76,10 @@ async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Pro
  * poll, no poll mixes records of two assignments.
  *
  * A failing batch is retried in place with backoff; it is given up (uncommitted, so re-read by the
- * next owner) only when its partition is revoked or the runner stops.
+ * next owner) only when its partition is revoked or the runner stops. A batch handed off with a
+ * `BatchAck` is committed once acknowledged, in offset order (an {@link AckWindow}); the poll loop
+ * goes on meanwhile, pausing a partition whose window is full. A failed acknowledgement seeks the
+ * partition back to the oldest unacknowledged batch.
  */
 export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger }): ConsumerGroup {
   const { rdkafka, logger } = deps;
@@ -92,6 +98,15 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
   const handled = new Map<string, RdkafkaTopicPartitionOffset>();
   /** The last poll error reported at warn level, so a lasting condition is not logged every poll. */
   let lastPollError: number | null = null;
+  let window: AckWindow | null = null;
+
+  /** Waits (bounded) for handed-off batches to be acknowledged (committed as they are), then drops the rest. */
+  async function settleAcks(): Promise<void> {
+    if (!window) return;
+    const left = await window.settle({ timeoutMs: SETTLE_TIMEOUT_MS, sleep: (ms, signal) => sleep(ms, undefined, { signal }) });
+    if (left > 0) logger.warn({ group: spec?.groupId, unacknowledged: left }, 'batches still unacknowledged are given up uncommitted; they will be read again');
+    window.forget(toTopicPartitions(assigned));
+  }
 
   async function callback(name: 'onAssign' | 'onRevoke', partitions: PartitionsByTopic): Promise<void> {
     try {
@@ -126,6 +141,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
     // a poll that saw a revoke is dropped whole, and positions restart from the committed offsets.
     await pollInFlight;
     await processing.catch(() => undefined);
+    await settleAcks();
     commitHandled();
     const held = assigned;
     assigned = {};
@@ -162,10 +178,9 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
    * every other stage and push on it. A lost async commit is covered by the next one, and by
    * {@link commitHandled} before a partition is given up or the runner stops.
    */
-  function commitAfter(batch: PartitionBatch): void {
-    const last = batch.messages[batch.messages.length - 1]!;
-    const offsets = { topic: batch.topic, partition: batch.partition, offset: offsetToNumber(nextOffset(last.offset)) };
-    handled.set(partitionKey(batch), offsets);
+  function commitAfter(topic: string, partition: number, next: string): void {
+    const offsets = { topic, partition, offset: offsetToNumber(next) };
+    handled.set(partitionKey(offsets), offsets);
     try {
       consumer!.commit(offsets);
     } catch (err) {
@@ -194,10 +209,16 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
   }
 
   async function handleBatch(batch: PartitionBatch, startedEpoch: number): Promise<void> {
+    const acks = window!;
+    // A full window holds this partition (and so the next poll) until an acknowledgement arrives.
+    await acks.room(batch.topic, batch.partition);
+    const firstOffset = batch.messages[0]!.offset;
+    const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
     for (let attempt = 1; ; attempt++) {
       if (stopping || epoch !== startedEpoch) return;
       try {
-        await spec!.eachBatch(batch);
+        const handedOff = await spec!.eachBatch(batch);
+        acks.track(batch.topic, batch.partition, { firstOffset, lastOffset }, handedOff ? handedOff.acknowledged : Promise.resolve());
         break;
       } catch (err) {
         const delayMs = backoffDelay(attempt, RETRY_BASE_MS, RETRY_MAX_MS);
@@ -208,7 +229,6 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
         await sleep(delayMs);
       }
     }
-    if (spec!.commits) commitAfter(batch);
   }
 
   async function handleRecords(records: RdkafkaMessage[], startedEpoch: number): Promise<void> {
@@ -265,6 +285,18 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
       const { global, topic } = consumerConfig(deps.connection, runSpec.groupId, runSpec.fromBeginning);
       const c: RdkafkaConsumer = new rdkafka.KafkaConsumer({ ...global, rebalance_cb: onRebalance }, topic);
       consumer = c;
+      window = createAckWindow({
+        limit: runSpec.maxUnacknowledged ?? 4,
+        commit: (t, partition, next) => {
+          if (runSpec.commits && consumer === c) commitAfter(t, partition, next);
+        },
+        onFailure: (t, partition, offset, err) => {
+          logger.error({ err, group: runSpec.groupId, topic: t, partition, offset }, 'a handed-off batch was not acknowledged; reading again from its first offset');
+          c.seek({ topic: t, partition, offset: offsetToNumber(offset) }, 0, (seekErr) => {
+            if (seekErr) logger.error({ err: seekErr, group: runSpec.groupId, topic: t, partition }, 'seek failed; the partition is read again from its committed offset after the next rebalance');
+          });
+        },
+      });
       c.on('event.log', (event) => logRdkafkaEvent(logger, event));
       c.on('event.error', (err) => logger.warn({ err, group: runSpec.groupId }, 'rdkafka consumer error'));
       await connectClient(c, 'rdkafka consumer');
@@ -280,6 +312,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
       stopping = true;
       await polling;
       await rebalancing;
+      await settleAcks();
       commitHandled();
       const held = assigned;
       assigned = {};

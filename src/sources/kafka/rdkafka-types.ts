@@ -74,6 +74,8 @@ export interface RdkafkaConsumer {
   consume(count: number, cb: (err: LibrdKafkaError | null, messages: RdkafkaMessage[]) => void): void;
   /** Asynchronous: queued to the coordinator; a failure is only logged by librdkafka. */
   commit(offsets: RdkafkaTopicPartitionOffset | RdkafkaTopicPartitionOffset[]): unknown;
+  /** Moves the fetch position of an assigned partition; `timeoutMs` 0 seeks in the background. */
+  seek(partition: RdkafkaTopicPartitionOffset, timeoutMs: number, cb: (err: LibrdKafkaError | undefined) => void): unknown;
   /** Blocks until the broker answered; throws a LibrdKafkaError on failure. */
   commitSync(offsets: RdkafkaTopicPartitionOffset | RdkafkaTopicPartitionOffset[]): unknown;
   /** The group's committed offsets (an OffsetFetch; negative where none is committed). Needs no assignment. */

@@ -85,6 +85,55 @@ describe.each(LIBRARIES)('consumer group on %s', (library) => {
     expect(committed?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '17' })]);
   });
 
+  it('hands the next batch over before the last one is acknowledged, commits only acknowledged batches in order, and reads again after a failed acknowledgement', async () => {
+    const topic = randomName('acks');
+    const groupId = randomName('acks-group');
+    await createTopics(port.admin, [topic], 1);
+    const committed = async () => (await port.admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset;
+    const acks: Array<{ first: number; resolve: () => void; reject: (err: unknown) => void }> = [];
+    const seen: Seen[] = [];
+    const { member, spec } = recordingMember('acks', start(port.client.consumerGroup()), seen);
+    await member.group.run({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      commits: true,
+      maxUnacknowledged: 3,
+      ...spec,
+      async eachBatch(batch) {
+        await spec.eachBatch(batch);
+        return {
+          acknowledged: new Promise<void>((resolve, reject) => acks.push({ first: Number(batch.messages[0]!.offset), resolve, reject })),
+        };
+      },
+    });
+    // Two waves, two batches: the second is handed over while the first waits for its acknowledgement.
+    await port.producer.sendBatch([{ topic, messages: numberedMessages(0, 100) }], { acks: 'all' });
+    await waitFor(() => seen.length >= 100, { timeoutMs: 60_000, describe: 'the first wave' });
+    await port.producer.sendBatch([{ topic, messages: numberedMessages(100, 100) }], { acks: 'all' });
+    await waitFor(() => seen.length >= 200, { timeoutMs: 60_000, describe: 'the second wave, first still unacknowledged' });
+    expect(acks.map((a) => a.first)).toEqual([0, 100]);
+    acks[1]!.resolve();
+    // The newer batch is acknowledged, the older is not: nothing may be committed yet.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await committed()).toBe('-1');
+    acks[0]!.resolve();
+    await waitFor(async () => (await committed()) === '200', { timeoutMs: 30_000, intervalMs: 100, describe: 'the commit after both batches' });
+
+    // A failed acknowledgement: the batch is read again from its first offset, then committed.
+    await port.producer.sendBatch([{ topic, messages: numberedMessages(200, 50) }], { acks: 'all' });
+    await waitFor(() => acks.length >= 3, { timeoutMs: 60_000, describe: 'the third wave' });
+    acks[2]!.reject(new Error('simulated lost insert'));
+    await waitFor(() => acks.length >= 4, { timeoutMs: 60_000, describe: 'the third wave read again' });
+    expect(acks[3]!.first).toBe(200);
+    acks[3]!.resolve();
+    await waitFor(async () => (await committed()) === '250', { timeoutMs: 30_000, intervalMs: 100, describe: 'the commit after the re-read batch' });
+    expect(seen.filter((s) => indexOf(s) >= 200).map(indexOf).sort((x, y) => x - y)).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => 200 + i).flatMap((i) => [i, i]),
+    ]);
+    expect(member.violations).toEqual([]);
+  });
+
   it('delivers a failing batch again instead of skipping it, and commits only after it succeeds', async () => {
     const topic = randomName('failing');
     const groupId = randomName('failing-group');
