@@ -83,6 +83,12 @@ export const envSchema = z.object({
    * unacknowledged work when ClickHouse or Kafka slows down; 4 keeps a stage busy while one flush runs.
    */
   ORDERLAKE_ACK_WINDOW: int(1, 1000).default(4),
+  /**
+   * Kafka mode: how the internal topics (`<prefix>events`, `<prefix>links`) are written. Readers
+   * take both. `json` only for a rolling upgrade from a version that reads JSON alone: keep it until
+   * every worker runs this version, then switch to `avro` (a third of the bytes, ~1.8× faster).
+   */
+  ORDERLAKE_INTERNAL_FORMAT: z.enum(['avro', 'json']).default('avro'),
   /** Tracking events waiting for their order (no link yet) kept at most; beyond, the oldest is dead-lettered. */
   ORDERLAKE_LINK_MAX_PENDING: int(1, 100_000_000).default(1_000_000),
   /**

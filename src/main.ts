@@ -24,6 +24,7 @@ import {
 } from './sinks/index.js';
 import { createChangeFeed, type ChangeFeed } from './feed/index.js';
 import { createMetrics, timeBatches, type Metrics } from './metrics.js';
+import { startEventLoopDelaySampler } from './event-loop-delay.js';
 import { createIngestor, type Ingestor } from './pipeline/ingest.js';
 import { createMergeStage, type Dormancy, type MergeStage } from './pipeline/merge-stage.js';
 import { createEmbeddedPipeline, type EmbeddedPipeline } from './pipeline/embedded-pipeline.js';
@@ -193,6 +194,7 @@ export async function createEmbeddedRuntime(
   const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
   pipeline.process = timeBatches(metrics, 'embedded', pipeline.process);
   if (options.rebuild) await rebuildLinker({ client: storage.client, database: storage.database, linker, pipeline, logger });
+  const loopDelay = startEventLoopDelaySampler({ histogram: metrics.eventLoopDelay });
   return {
     codec,
     storage,
@@ -204,7 +206,10 @@ export async function createEmbeddedRuntime(
     merge,
     pipeline,
     deadLetters,
-    close: () => storage.close(),
+    close: async () => {
+      loopDelay.stop();
+      await storage.close();
+    },
   };
 }
 
@@ -335,6 +340,8 @@ export async function startKafkaRuntime(
         await storage.sink.flush();
       },
       now,
+      ackWindow: config.ORDERLAKE_ACK_WINDOW,
+      internalFormat: config.ORDERLAKE_INTERNAL_FORMAT,
     }),
     link: createKafkaLinkWorker({
       consumer: consumers.link,
@@ -346,6 +353,8 @@ export async function startKafkaRuntime(
       onPending: (n) => metrics.pendingShipmentEvents.set(n),
       deadLetters,
       now,
+      ackWindow: config.ORDERLAKE_ACK_WINDOW,
+      internalFormat: config.ORDERLAKE_INTERNAL_FORMAT,
     }),
     merge: createKafkaMergeWorker({
       consumer: consumers.merge,
@@ -358,6 +367,7 @@ export async function startKafkaRuntime(
       flush: () => storage.sink.flush(),
       deadLetters,
       now,
+      ackWindow: config.ORDERLAKE_ACK_WINDOW,
     }),
   };
   // Merge first: it must be rebuilding its partitions before the stages upstream feed it.
@@ -372,6 +382,7 @@ export async function startKafkaRuntime(
     intervalMs: config.ORDERLAKE_LAG_INTERVAL_MS,
   });
   lagMonitor.start();
+  const loopDelay = startEventLoopDelaySampler({ histogram: metrics.eventLoopDelay });
   logger.info({ brokers: config.KAFKA_BROKERS, client: kafka.library, group, topics: config.topics }, 'Kafka workers started');
 
   return {
@@ -398,6 +409,7 @@ export async function startKafkaRuntime(
       return { ready: Object.values(checks).every((v) => v === true), checks };
     },
     async close() {
+      loopDelay.stop();
       await lagMonitor.stop();
       await workers.ingest.stop();
       await workers.link.stop();

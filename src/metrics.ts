@@ -24,6 +24,7 @@ export const METRIC_NAMES = {
   pushLatencyKafka: 'orderlake_push_latency_from_kafka_seconds',
   httpRequests: 'orderlake_http_requests_total',
   httpRequestSeconds: 'orderlake_http_request_seconds',
+  eventLoopDelay: 'orderlake_event_loop_delay_seconds',
 } as const;
 
 export interface Metrics {
@@ -51,6 +52,8 @@ export interface Metrics {
   httpRequests: Counter<'route' | 'method' | 'status'>;
   /** HTTP response time by route pattern. */
   httpRequestSeconds: Histogram<'route'>;
+  /** How late the event loop ran a timer due every 10 ms; fed by `startEventLoopDelaySampler` (src/event-loop-delay.ts). */
+  eventLoopDelay: Histogram;
 }
 
 /** What `orderlake_batch_seconds` times: the three Kafka stages' batches, and embedded mode's. */
@@ -98,6 +101,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     pushLatencyKafka: new Histogram({ name: METRIC_NAMES.pushLatencyKafka, help: 'Kafka append time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),
     httpRequests: new Counter({ name: METRIC_NAMES.httpRequests, help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers }),
     httpRequestSeconds: new Histogram({ name: METRIC_NAMES.httpRequestSeconds, help: 'HTTP response time, by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers }),
+    eventLoopDelay: new Histogram({ name: METRIC_NAMES.eventLoopDelay, help: 'How late the event loop ran a timer due every 10 ms (one sample per run; a stall is one sample as long as the stall): everything on this worker waits that long', buckets: LATENCY_BUCKETS, registers }),
   };
 }
 

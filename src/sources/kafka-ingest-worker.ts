@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { routeEvent } from '../golden/index.js';
 import type { Ingestor } from '../pipeline/ingest.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
-import { encodeEventMessage, encodeLinkMessage } from '../pipeline/internal-messages.js';
+import { encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../pipeline/internal-messages.js';
 import type { DeadLetterRow } from '../sinks/index.js';
 import { withRetry } from '../retry.js';
 import type { BatchAck, ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
@@ -23,6 +23,8 @@ export interface KafkaIngestWorkerDeps {
   now: () => number;
   /** Batches per partition handed off and not yet acknowledged (see ConsumerGroupSpec). */
   ackWindow?: number;
+  /** How events and link inputs are written to the internal topics (default Avro). */
+  internalFormat?: InternalFormat;
 }
 
 export function toRawMessage(topic: string, partition: number, m: ConsumedMessage): RawMessage {
@@ -60,7 +62,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
       if (outcome.type === 'event') {
         const { direct, link } = routeEvent(outcome.event, now());
         for (const r of direct) {
-          events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position: outcome.position }) });
+          events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position: outcome.position }, deps.internalFormat) });
         }
         for (const input of link) {
           if (input.type === 'fact') {
@@ -68,7 +70,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
             if (sentFacts.has(input.key, input.orderId) || newFacts.has(id)) continue;
             newFacts.set(id, { key: input.key, orderId: input.orderId });
           }
-          links.push({ key: input.key, value: encodeLinkMessage({ input, position: outcome.position }) });
+          links.push({ key: input.key, value: encodeLinkMessage({ input, position: outcome.position }, deps.internalFormat) });
         }
       } else if (outcome.type === 'dead') {
         dead.push(outcome.deadLetter);

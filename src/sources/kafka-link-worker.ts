@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ShipmentLinker } from '../golden/index.js';
 import type { SourcePosition } from '../normalize/index.js';
-import { decodeLinkMessage, encodeEventMessage, encodeLinkMessage } from '../pipeline/internal-messages.js';
+import { decodeLinkMessage, encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../pipeline/internal-messages.js';
 import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.js';
 import { OrderlakeError } from '../errors.js';
 import type { DeadLetterRow } from '../sinks/index.js';
@@ -36,6 +36,8 @@ export function createKafkaLinkWorker(deps: {
   now: () => number;
   /** Batches per partition handed off and not yet acknowledged (see ConsumerGroupSpec). */
   ackWindow?: number;
+  /** How forwarded events and facts are written (default Avro). */
+  internalFormat?: InternalFormat;
 }): KafkaWorker {
   const { consumer, producer, logger, linker, topics } = deps;
   const positions = new Map<string, SourcePosition>();
@@ -61,9 +63,9 @@ export function createKafkaLinkWorker(deps: {
         const position = positions.get(eventId);
         if (position === undefined) continue; // already forwarded through its other key
         positions.delete(eventId);
-        events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position }) });
+        events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position }, deps.internalFormat) });
       }
-      for (const fact of out.facts) facts.push({ key: fact.key, value: encodeLinkMessage({ input: fact }) });
+      for (const fact of out.facts) facts.push({ key: fact.key, value: encodeLinkMessage({ input: fact }, deps.internalFormat) });
     }
     if (unreadable.length > 0) {
       deps.deadLetters(unreadable);

@@ -2,6 +2,9 @@
  * Codec benchmark: decoding Confluent-framed WMS/TMS/CRM messages through createAvroDecoder
  * (hot path `decodeKnown`, and the async `decode`) against the baseline of raw avsc
  * `type.fromBuffer` of the same Avro bodies with their writer types (no frame, no resolution).
+ * Also the internal topics' messages (`src/pipeline/internal-messages.ts`): encode + decode of the
+ * `<prefix>events` message of each canonical event of the same traffic, Avro against the JSON v1
+ * format it replaced (the baseline), and bytes per message of each.
  * Run: `npx tsx test/bench/codec.bench.ts [--events N]`; writes test/bench/results/codec.json.
  */
 import { readFileSync } from 'node:fs';
@@ -17,6 +20,9 @@ import {
   loadSchemas,
   readSchemaId,
 } from '../../src/codecs/index.js';
+import { routeEvent } from '../../src/golden/index.js';
+import { createNormalizer, loadPipelines, type SourcePosition } from '../../src/normalize/index.js';
+import { decodeEventMessage, encodeEventMessage, type EventMessage } from '../../src/pipeline/internal-messages.js';
 import { row } from './support/bench-result.js';
 import { isMain, numberArg, runBenchMain } from './support/bench-main.js';
 
@@ -49,6 +55,23 @@ export interface CodecBenchResult {
   ratioKnown: number;
   /** decode (async) throughput / baseline throughput. */
   ratioAsync: number;
+  internal: InternalMessagesResult;
+}
+
+/** Internal `<prefix>events` messages: Avro against JSON v1, on the same messages in the same rounds. */
+export interface InternalMessagesResult {
+  n: number;
+  /** Distinct messages (one per canonical event routed to an order), cycled to `n`. */
+  distinct: number;
+  /** JSON v1: `JSON.stringify` + `Buffer.from`, then `decodeEventMessage` (its JSON path). */
+  json: Timing;
+  /** Avro: `encodeEventMessage`, then `decodeEventMessage`. */
+  avro: Timing;
+  /** avro throughput / json throughput. */
+  ratio: number;
+  bytesPerMessage: { json: number; avro: number };
+  /** Mean bytes per message by canonical kind. */
+  bytesByKind: Record<string, { json: number; avro: number; count: number }>;
 }
 
 function median(values: number[]): number {
@@ -129,6 +152,17 @@ export async function runCodecBench(n = 200_000, rounds = 7): Promise<CodecBench
   const decodeAsync = timing(n, asyncMs!);
   if (sink === 0) throw new Error('nothing decoded');
 
+  // The internal messages of the same traffic: what the ingest worker writes to `<prefix>events`.
+  const normalizer = createNormalizer(await loadPipelines(path.join(ROOT, 'pipelines')));
+  const internalDistinct: Array<Omit<EventMessage, 'v'>> = [];
+  for (const [i, message] of distinct.entries()) {
+    const position: SourcePosition = { topic: message.topic, partition: i % 12, offset: String(1_000_000 + i), timestamp: 1_790_000_000_000 + i };
+    const event = normalizer.normalize(message.topic, await decoder.decode(message.topic, message.framed), position);
+    if (event === null) continue;
+    for (const r of routeEvent(event, position.timestamp).direct) internalDistinct.push({ orderId: r.orderId, event: r.event, position });
+  }
+  const internal = await runInternalMessages(internalDistinct, n, rounds);
+
   return {
     bench: 'codec',
     n,
@@ -140,6 +174,54 @@ export async function runCodecBench(n = 200_000, rounds = 7): Promise<CodecBench
     decodeAsync,
     ratioKnown: Math.round((decodeKnown.eventsPerSec / baseline.eventsPerSec) * 1000) / 1000,
     ratioAsync: Math.round((decodeAsync.eventsPerSec / baseline.eventsPerSec) * 1000) / 1000,
+    internal,
+  };
+}
+
+async function runInternalMessages(distinct: ReadonlyArray<Omit<EventMessage, 'v'>>, n: number, rounds: number): Promise<InternalMessagesResult> {
+  const messages = Array.from({ length: n }, (_, i) => distinct[i % distinct.length]!);
+  const jsonEncode = (m: Omit<EventMessage, 'v'>) => Buffer.from(JSON.stringify({ v: 1, ...m }));
+
+  const bytesByKind: InternalMessagesResult['bytesByKind'] = {};
+  let jsonBytes = 0;
+  let avroBytes = 0;
+  for (const m of distinct) {
+    const avro = encodeEventMessage(m);
+    const json = jsonEncode(m);
+    if (avro[0] === json[0]) throw new Error('the Avro encoder fell back to JSON: the benchmark would compare JSON with itself');
+    jsonBytes += json.length;
+    avroBytes += avro.length;
+    const k = (bytesByKind[m.event.kind] ??= { json: 0, avro: 0, count: 0 });
+    k.json += json.length;
+    k.avro += avro.length;
+    k.count++;
+  }
+  for (const k of Object.values(bytesByKind)) {
+    k.json = Math.round((k.json / k.count) * 10) / 10;
+    k.avro = Math.round((k.avro / k.count) * 10) / 10;
+  }
+
+  let sink = 0;
+  const jsonRun = () => {
+    for (let i = 0; i < n; i++) if (decodeEventMessage(jsonEncode(messages[i]!)).v === 1) sink++;
+  };
+  const avroRun = () => {
+    for (let i = 0; i < n; i++) if (decodeEventMessage(encodeEventMessage(messages[i]!)).v === 1) sink++;
+  };
+  jsonRun();
+  avroRun();
+  const [jsonMs, avroMs] = await interleaved(rounds, [jsonRun, avroRun]);
+  if (sink === 0) throw new Error('nothing decoded');
+  const json = timing(n, jsonMs!);
+  const avro = timing(n, avroMs!);
+  return {
+    n,
+    distinct: distinct.length,
+    json,
+    avro,
+    ratio: Math.round((avro.eventsPerSec / json.eventsPerSec) * 1000) / 1000,
+    bytesPerMessage: { json: Math.round((jsonBytes / distinct.length) * 10) / 10, avro: Math.round((avroBytes / distinct.length) * 10) / 10 },
+    bytesByKind,
   };
 }
 
@@ -164,6 +246,26 @@ if (isMain(import.meta.url)) {
         unit: 'events/s',
         baseline: result.baseline.eventsPerSec,
         baselineLabel: 'raw avsc fromBuffer',
+        target: '',
+        met: null,
+      }),
+      row({
+        benchmark: 'codec',
+        metric: 'internal event message encode + decode, Avro',
+        value: result.internal.avro.eventsPerSec,
+        unit: 'events/s',
+        baseline: result.internal.json.eventsPerSec,
+        baselineLabel: 'JSON v1 encode + decode',
+        target: '',
+        met: null,
+      }),
+      row({
+        benchmark: 'codec',
+        metric: 'internal event message size, Avro',
+        value: result.internal.bytesPerMessage.avro,
+        unit: 'bytes/event',
+        baseline: result.internal.bytesPerMessage.json,
+        baselineLabel: 'JSON v1',
         target: '',
         met: null,
       }),
