@@ -24,6 +24,7 @@ const BENCHMARKS = [
   { name: 'embedded', file: 'embedded.bench.ts', limitMs: 15 * 60_000, what: 'embedded runtime end to end + CLI replay' },
   { name: 'kafka', file: 'kafka.bench.ts', limitMs: 25 * 60_000, what: 'Kafka end to end, kafkajs and node-rdkafka, vs raw consume' },
   { name: 'latency', file: 'latency.bench.ts', limitMs: 25 * 60_000, what: 'source → WebSocket / ClickHouse latency under open-loop load' },
+  { name: 'overload', file: 'overload.bench.ts', limitMs: 15 * 60_000, what: 'twice the sustainable rate for 60 s: worker memory, nothing lost, recovery' },
   { name: 'lookups', file: 'lookups.bench.ts', limitMs: 15 * 60_000, what: 'GET /orders/{id} while ingesting 5k events/s' },
 ] as const;
 
@@ -103,6 +104,18 @@ function summaryMarkdown(machine: MachineInfo, loadAfter: number[], outcomes: Ou
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The overload benchmark runs at twice the sustainable rate: the one the latency benchmark found
+ * in this run, unless BENCH_SUSTAINABLE_RATE or BENCH_OVERLOAD_RATE says otherwise (then the
+ * benchmark reads those itself; without either, it uses its own default and says so).
+ */
+function sustainableRateArgs(outcomes: Outcome[]): string[] {
+  if (process.env.BENCH_SUSTAINABLE_RATE || process.env.BENCH_OVERLOAD_RATE) return [];
+  const latency = outcomes.find((o) => o.name === 'latency' && o.ok)?.result;
+  const rate = latency?.rows.find((r) => r.metric.startsWith('highest sustainable rate'))?.value;
+  return rate ? ['--sustainable-rate', String(rate), '--sustainable-source', 'the latency benchmark of this run'] : [];
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const profile = args.includes('--profile');
@@ -124,6 +137,7 @@ async function main(): Promise<void> {
       profileFile = path.join(mkdtempSync(path.join(tmpdir(), 'orderlake-bench-profile-')), 'hot-path.cpuprofile');
       extra.push('--profile', profileFile);
     }
+    if (bench.name === 'overload') extra.push(...sustainableRateArgs(outcomes));
     outcomes.push(await runOne(bench, extra));
   }
   const rows = outcomes.flatMap((o) => (o.ok ? o.result!.rows : [failedRow(o)]));

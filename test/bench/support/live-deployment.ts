@@ -52,6 +52,8 @@ export interface LiveDeployment {
   topics: Record<string, string>;
   /** The worker's internal canonical-events topic (ingest → merge). */
   eventsTopic: string;
+  /** The worker's ClickHouse database (its chDB is in the worker process: query it with `ch-query`). */
+  database: string;
   encoder: AvroEncoder;
   producer: Producer;
   watched: WatchedOrder[];
@@ -198,6 +200,7 @@ export async function startLiveDeployment(
       tokens,
       topics,
       eventsTopic: `${prefix}events`,
+      database: `bench_${bench.replaceAll('-', '_')}`,
       encoder,
       producer,
       watched,

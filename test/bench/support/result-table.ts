@@ -6,7 +6,13 @@ function formatNumber(value: number | null, unit = ''): string {
   if (value === null || Number.isNaN(value)) return '—';
   const abs = Math.abs(value);
   const text =
-    abs >= 1000 ? Math.round(value).toLocaleString('en-US') : abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
+    abs >= 1000
+      ? Math.round(value).toLocaleString('en-US')
+      : abs >= 100 || Number.isInteger(value)
+        ? value.toFixed(0)
+        : abs >= 10
+          ? value.toFixed(1)
+          : value.toFixed(2);
   return unit ? `${text} ${unit}` : text;
 }
 

@@ -39,12 +39,17 @@ function mergedItems(runtime: KafkaRuntime): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Period of the bench's own event-loop delay monitor, ms (as the runtime's metric samples). */
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
 async function drain(runtime: KafkaRuntime, started: number, startedUp: number, ingestedAtStart: number): Promise<DrainResult> {
   const config = loadConfig(spec.env, REPO_ROOT);
   const kafka = new Kafka({ clientId: 'orderlake-bench-lag', brokers: config.KAFKA_BROKERS, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const rss = startRssSampler(50);
+  const cpuAtStart = process.cpuUsage();
+  let cpuAtDone: NodeJS.CpuUsage = { user: 0, system: 0 };
   const deadline = startedUp + (spec.timeoutMs ?? 300_000);
   const group = config.KAFKA_GROUP_ID;
   let previousEnd = -1;
@@ -57,6 +62,7 @@ async function drain(runtime: KafkaRuntime, started: number, startedUp: number, 
       if (now > deadline) {
         timedOut = true;
         doneAt = now;
+        cpuAtDone = process.cpuUsage(cpuAtStart);
         break;
       }
       if (mergedItems(runtime) < (spec.expectedItems ?? 0)) {
@@ -68,7 +74,10 @@ async function drain(runtime: KafkaRuntime, started: number, startedUp: number, 
       const end = (await admin.fetchTopicOffsets(config.topics.events)).reduce((s, p) => s + Number(p.high), 0);
       if (ingestLag === 0 && mergeLag === 0 && end === previousEnd) {
         stable++;
-        if (stable === 1) doneAt = now;
+        if (stable === 1) {
+          doneAt = now;
+          cpuAtDone = process.cpuUsage(cpuAtStart);
+        }
         if (stable >= 2) break;
       } else {
         stable = 0;
@@ -82,6 +91,7 @@ async function drain(runtime: KafkaRuntime, started: number, startedUp: number, 
   const peak = rss.stop();
   const drainMs = doneAt - startedUp;
   const total = spec.sourceMessages ?? 0;
+  const cpuSeconds = (cpuAtDone.user + cpuAtDone.system) / 1e6;
   return {
     client: config.KAFKA_CLIENT,
     rdkafkaLoaded: rdkafkaLoaded(),
@@ -91,6 +101,8 @@ async function drain(runtime: KafkaRuntime, started: number, startedUp: number, 
     totalMs: Math.round(doneAt - started),
     eventsPerSec: Math.round(((total - ingestedAtStart) / drainMs) * 1000),
     eventsPerSecWithStartup: Math.round((total / (doneAt - started)) * 1000),
+    cpuSeconds: Math.round(cpuSeconds * 100) / 100,
+    eventsPerCpuSecond: cpuSeconds > 0 ? Math.round((total - ingestedAtStart) / cpuSeconds) : 0,
     mergedItems: mergedItems(runtime),
     orders: runtime.store.liveCount,
     timedOut,
@@ -189,7 +201,8 @@ async function main(): Promise<void> {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const watcher = lakeWatcher(runtime, spec.database, logger);
   const rss = startRssSampler(100);
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  let rssWindow = startRssSampler(100);
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
 
   let stopping: Promise<void> | null = null;
@@ -210,7 +223,8 @@ async function main(): Promise<void> {
   async function answer(request: WorkerRequest): Promise<unknown> {
     switch (request.cmd) {
       case 'loop-delay': {
-        const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+        // The monitor records the time between runs of its timer; less the timer's period, the delay.
+        const ms = (ns: number) => Math.max(0, Math.round(ns / 1e4 - LOOP_DELAY_RESOLUTION_MS * 100) / 100);
         const figures = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
         loopDelay.reset();
         return figures;
@@ -231,6 +245,15 @@ async function main(): Promise<void> {
         return watcher.count;
       case 'ch-collect':
         return watcher.collect();
+      case 'rss': {
+        const figures = { rssMiB: mib(process.memoryUsage.rss()), windowPeakMiB: mib(rssWindow.stop()) };
+        rssWindow = startRssSampler(100);
+        return figures;
+      }
+      case 'ch-query': {
+        const result = await runtime.storage.reader.query({ query: request.query, query_params: request.params ?? {}, format: 'JSONEachRow' });
+        return result.json();
+      }
       case 'stop':
         await stop();
         return { stopped: true };

@@ -37,6 +37,10 @@ export interface DrainResult {
   totalMs: number;
   eventsPerSec: number;
   eventsPerSecWithStartup: number;
+  /** CPU time of the worker process (all threads: chDB and the Kafka clients run inside it) over the drain, s. */
+  cpuSeconds: number;
+  /** Source messages drained per CPU-second of the worker. */
+  eventsPerCpuSecond: number;
   mergedItems: number;
   orders: number;
   timedOut: boolean;
@@ -50,6 +54,10 @@ export type WorkerRequest =
   | { cmd: 'ch-watch'; since: number; pattern: string; intervalMs: number }
   | { cmd: 'ch-count' }
   | { cmd: 'ch-collect' }
+  /** Resident memory now, and its peak since the previous `rss` (sampled every 100 ms), MiB. */
+  | { cmd: 'rss' }
+  /** A read-only query on the worker's own ClickHouse (chDB allows one process per data directory): JSONEachRow rows. */
+  | { cmd: 'ch-query'; query: string; params?: Record<string, unknown> }
   | { cmd: 'stop' };
 
 export type WorkerToParent =
