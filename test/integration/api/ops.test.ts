@@ -68,7 +68,7 @@ describe('operations, OpenAPI, docs and console files', () => {
       expect(doc.paths[p]![op]!.responses['200'], p).toBeDefined();
     }
     const search = doc.paths['/orders']!.get!;
-    expect(search.parameters!.map((x) => x.name).sort()).toEqual(['channel', 'cursor', 'customer_id', 'exception', 'limit', 'phone', 'status', 'tracking_no']);
+    expect(search.parameters!.map((x) => x.name).sort()).toEqual(['channel', 'cursor', 'customer_id', 'exception', 'fulfillment_id', 'limit', 'phone', 'status', 'tracking_no']);
     expect(doc.paths['/sql']!.post!.requestBody).toBeDefined();
     const view = (doc.paths['/orders/{order_id}']!.get!.responses['200'] as { content: Record<string, { schema: { properties: Record<string, unknown> } }> }).content[
       'application/json'
