@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { OrderlakeError } from '../errors.js';
-import { createEmbeddedRuntime, startKafkaRuntime } from '../main.js';
+import { createEmbeddedRuntime, createKafkaRuntime } from '../main.js';
 import { createApiServer, createAuthenticator, ensureDemoToken, loadAuthConfig, type Readiness } from '../api/index.js';
 import { createTrafficGenerator } from '../simulator/index.js';
 import { createClickHouseClient } from '../sinks/index.js';
@@ -14,6 +14,7 @@ import type { ChangeFeed } from '../feed/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Storage } from '../main.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
+import { shutdownSignal } from './shutdown-signal.js';
 
 /** Writes one plain, human-readable line (the console URL) next to the JSON logs on stderr. */
 export type Announce = (line: string) => void;
@@ -82,20 +83,6 @@ export function isShowcaseOrder(view: GoldenView): boolean {
     view.exceptions.length === 0 &&
     view.cancelled_at === null
   );
-}
-
-/** Resolves on the first SIGINT/SIGTERM. */
-function shutdownSignal(logger: Logger): Promise<string> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: string) => {
-      logger.info({ signal }, 'shutting down: flushing buffered rows');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }
 
 interface RunningApi {
@@ -174,7 +161,8 @@ async function startApi(
     await app.close().catch(() => undefined);
     throw listenFailure(err, config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT);
   }
-  logger.info({ address, docs: `${address}/docs` }, 'HTTP API listening');
+  // startupMs: since the process started, module loading included (what a liveness probe waits).
+  logger.info({ address, docs: `${address}/docs`, startupMs: Math.round(performance.now()) }, 'HTTP API listening');
   const consoleUrl = demoToken === null ? `${address}/` : `${address}/#token=${demoToken}`;
   if (demoToken !== null) {
     logger.warn(
@@ -196,23 +184,87 @@ export async function runStart(config: Config, logger: Logger, announce: Announc
   const dataPath = path.join(config.paths.data, 'lake');
   const database = config.CLICKHOUSE_DATABASE;
   await assertCanListen(config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT);
-  const stopped = shutdownSignal(logger);
-
-  if (config.mode === 'kafka') {
-    const runtime = await startKafkaRuntime(config, logger, { dataPath, database });
-    const api = await startApi(config, logger, announce, { ...runtime, dataPath, readiness: () => runtime.readiness() }).catch(
-      async (err: unknown) => {
-        await runtime.close().catch(() => undefined);
-        throw err;
-      },
-    );
-    const address = api.address;
-    logger.info({ api: address, database }, `orderlake is running on Kafka; look up an order at ${address}/orders/<order_id>`);
-    await stopped;
-    await api.close();
-    await runtime.close();
-    return 0;
+  const shutdown = shutdownSignal(logger);
+  try {
+    return config.mode === 'kafka'
+      ? await runKafkaWorker(config, logger, announce, { dataPath, database, stopped: shutdown.stopped })
+      : await runEmbedded(config, logger, announce, { dataPath, database, stopped: shutdown.stopped });
+  } finally {
+    shutdown.dispose();
   }
+}
+
+/**
+ * Kafka mode. The API listens as soon as the codec and ClickHouse are up, before Kafka is even
+ * reached: `/health` answers at once, `/ready` says what start-up waits for, and lookups are
+ * answered from ClickHouse (orders not in memory are read there) until the owned state is
+ * rebuilt. Only then do the three stages join their consumer groups, concurrently; after a
+ * crash each join waits for the dead member's session to time out (30 s), and the API stays up
+ * meanwhile. A failed start stops the process (exit 1), so an orchestrator restarts it.
+ */
+async function runKafkaWorker(
+  config: Config,
+  logger: Logger,
+  announce: Announce,
+  options: { dataPath: string; database: string; stopped: Promise<NodeJS.Signals> },
+): Promise<number> {
+  const { dataPath, database, stopped } = options;
+  const runtime = await createKafkaRuntime(config, logger, { dataPath, database });
+  const api = await startApi(config, logger, announce, { ...runtime, dataPath, readiness: () => runtime.readiness() }).catch(
+    async (err: unknown) => {
+      await runtime.close().catch(() => undefined);
+      throw err;
+    },
+  );
+  const address = api.address;
+  logger.info(
+    { api: address, database },
+    `orderlake is running on Kafka; look up an order at ${address}/orders/<order_id>; ${address}/ready says what start-up still waits for`,
+  );
+  const started = runtime.start().then(
+    () => ({ started: true as const }),
+    (err: unknown) => ({ started: false as const, err }),
+  );
+  const first = await Promise.race([stopped.then(() => null), started]);
+  if (first !== null && !first.started) {
+    logger.fatal({ err: first.err }, 'the Kafka workers could not start; stopping');
+    await api.close();
+    await runtime.close().catch((err: unknown) => logger.warn({ err }, 'closing after a failed start'));
+    exitIfStillHeld(logger);
+    throw first.err;
+  }
+  await stopped;
+  await api.close();
+  await runtime.close();
+  logger.info('stopped');
+  exitIfStillHeld(logger);
+  return 0;
+}
+
+/** How long a stopped worker lets its event loop empty by itself before exiting anyway, ms. */
+const EXIT_AFTER_STOP_MS = 2000;
+
+/**
+ * kafkajs can keep sockets open past `disconnect`: connections to a group coordinator it re-made
+ * during a broker outage (outside the pool it closes), and a JoinGroup abandoned at shutdown. The
+ * process would then live on until the broker drops them, minutes later, while an orchestrator
+ * waits. Everything is flushed, committed and the groups are left by now, so exit.
+ */
+function exitIfStillHeld(logger: Logger): void {
+  setTimeout(() => {
+    logger.info({ open: process.getActiveResourcesInfo() }, 'exiting: a client left connections open after stopping');
+    process.exit(process.exitCode ?? 0);
+  }, EXIT_AFTER_STOP_MS).unref();
+}
+
+/** Embedded mode: every stage in this process, fed by the simulator. */
+async function runEmbedded(
+  config: Config,
+  logger: Logger,
+  announce: Announce,
+  options: { dataPath: string; database: string; stopped: Promise<NodeJS.Signals> },
+): Promise<number> {
+  const { dataPath, database, stopped } = options;
 
   const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true });
   const api = await startApi(config, logger, announce, {

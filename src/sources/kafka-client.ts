@@ -1,27 +1,25 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { createKafkaClientLog, type KafkaClientLog } from './kafka/client-log.js';
 
-/** kafkajs log levels mapped onto the process logger, so broker chatter is structured too. */
-function kafkaLogCreator(logger: Logger) {
-  return () =>
-    ({ level, log }: { level: number; log: { message: string } & Record<string, unknown> }) => {
-      const { message, ...extra } = log;
-      if (level <= logLevel.ERROR) logger.error(extra, message);
-      else if (level === logLevel.WARN) logger.warn(extra, message);
-      else if (level === logLevel.INFO) logger.debug(extra, message);
-      else logger.trace(extra, message);
-    };
-}
-
-/** The one place a kafkajs client is created (called by the composition root and the CLI). */
-export function createKafka(config: Config, logger: Logger): Kafka {
+/**
+ * The one place a kafkajs client is created (called by the composition root and the CLI). Its
+ * log lines go through `clientLog` (see `kafka/client-log-policy.ts`): the conditions kafkajs
+ * retries by itself — a broker restarting, a coordinator loading, a group rebalancing — are one
+ * line and a summary with a count, not an error per attempt.
+ */
+export function createKafka(
+  config: Config,
+  logger: Logger,
+  clientLog: KafkaClientLog = createKafkaClientLog({ logger: logger.child({ component: 'kafkajs' }) }),
+): Kafka {
   const options: KafkaConfig = {
     clientId: config.KAFKA_CLIENT_ID,
     brokers: config.KAFKA_BROKERS,
     ssl: config.KAFKA_SSL,
     logLevel: logLevel.INFO,
-    logCreator: kafkaLogCreator(logger.child({ component: 'kafkajs' })),
+    logCreator: clientLog.kafkajsLogCreator,
     retry: { initialRetryTime: 100, retries: 8 },
   };
   if (config.KAFKA_SASL_MECHANISM) {

@@ -42,6 +42,12 @@ export interface KafkaBroker {
   startupMs: number;
   /** Stops the broker (SIGTERM, then SIGKILL after the grace period) and removes its temp dir. */
   stop(): Promise<void>;
+  /**
+   * Stops the broker process and starts it again on the same ports and data (its clients see a
+   * broker restart). `whileDown` runs between the two, for a test to wait for its clients to notice.
+   * Resolves once the broker answers again, with how long it was down, in ms.
+   */
+  restart(options?: { signal?: 'SIGTERM' | 'SIGKILL'; whileDown?: () => Promise<void> }): Promise<{ downMs: number }>;
 }
 
 const bindFailure = /BindException|Address already in use/;
@@ -103,47 +109,42 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
       break;
     }
 
-    const logHandle = await open(logFile, 'a');
-    const child = spawn(java, [...jvmArgs, 'kafka.Kafka', propertiesFile], {
-      cwd: workDir,
-      stdio: ['ignore', logHandle.fd, logHandle.fd],
-    });
-    await logHandle.close();
-    const exited = processExit(child);
-    const killOnExit = (): void => {
-      child.kill('SIGKILL');
-    };
-    process.once('exit', killOnExit);
-    const watchdog = startWatchdog(child);
+    const launched = await launchBroker(java, jvmArgs, propertiesFile, workDir, logFile);
     const brokers = `${host}:${port}`;
-
-    let dead = false;
-    void exited.then(() => {
-      dead = true;
-    });
-    const outcome = await waitUntilAnswering(brokers, deadline, () => dead);
+    const outcome = await waitUntilAnswering(brokers, deadline, launched.isDead);
     if (outcome === 'ready') {
+      let current = launched;
       let stopping: Promise<void> | undefined;
+      const graceMs = options.stopGraceMs ?? 15_000;
       return {
         brokers,
         logFile,
         startupMs: Date.now() - started,
         stop: () =>
           (stopping ??= (async () => {
-            await terminate(child, exited, options.stopGraceMs ?? 15_000);
-            watchdog.kill('SIGKILL');
-            process.removeListener('exit', killOnExit);
+            await current.halt(graceMs);
             process.removeListener('exit', removeWorkDirOnExit);
             await rm(workDir, { recursive: true, force: true });
           })()),
+        async restart(restartOptions = {}) {
+          if (stopping) throw new Error('the broker was stopped; it cannot be restarted');
+          await current.halt(restartOptions.signal === 'SIGKILL' ? 0 : graceMs);
+          const downAt = Date.now();
+          await restartOptions.whileDown?.();
+          current = await launchBroker(java, jvmArgs, propertiesFile, workDir, logFile);
+          const again = await waitUntilAnswering(brokers, Date.now() + (options.startTimeoutMs ?? 120_000), current.isDead);
+          if (again !== 'ready') {
+            await current.halt(0);
+            throw new Error(`Kafka broker did not come back on ${brokers} after a restart (${again}); log ${logFile}:\n${await logTail(logFile)}`);
+          }
+          return { downMs: Date.now() - downAt };
+        },
       };
     }
 
-    await terminate(child, exited, 0);
-    watchdog.kill('SIGKILL');
-    process.removeListener('exit', killOnExit);
+    await launched.halt(0);
     const tail = await logTail(logFile);
-    const exit = await exited;
+    const exit = await launched.exited;
     const how = exit.error ? `could not start: ${exit.error.message}` : `exited (${exit.code ?? exit.signal})`;
     const where = options.logFile === undefined ? 'last lines of its log' : `log ${logFile}`;
     lastFailure = new Error(
@@ -156,6 +157,42 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   process.removeListener('exit', removeWorkDirOnExit);
   await rm(workDir, { recursive: true, force: true });
   throw lastFailure ?? new Error('Kafka broker did not start');
+}
+
+interface LaunchedBroker {
+  exited: Promise<ExitResult>;
+  isDead(): boolean;
+  /** Stops the process (SIGTERM, then SIGKILL after `graceMs`; 0: SIGKILL at once) and its watchdog. */
+  halt(graceMs: number): Promise<void>;
+}
+
+/** Runs `kafka.Kafka` on an already formatted data directory, its output appended to `logFile`. */
+async function launchBroker(java: string, jvmArgs: string[], propertiesFile: string, workDir: string, logFile: string): Promise<LaunchedBroker> {
+  const logHandle = await open(logFile, 'a');
+  const child = spawn(java, [...jvmArgs, 'kafka.Kafka', propertiesFile], {
+    cwd: workDir,
+    stdio: ['ignore', logHandle.fd, logHandle.fd],
+  });
+  await logHandle.close();
+  const exited = processExit(child);
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const watchdog = startWatchdog(child);
+  let dead = false;
+  void exited.then(() => {
+    dead = true;
+  });
+  return {
+    exited,
+    isDead: () => dead,
+    async halt(graceMs) {
+      await terminate(child, exited, graceMs);
+      watchdog.kill('SIGKILL');
+      process.removeListener('exit', killOnExit);
+    },
+  };
 }
 
 /** KRaft needs its metadata directory formatted with a cluster id before the first start. */

@@ -60,6 +60,7 @@ export function instrumentConsumerGroup(
     },
     commit: (topic, partition, offset) => inner.commit(topic, partition, offset),
     assignment: () => inner.assignment(),
+    ...(inner.joined ? { joined: () => inner.joined!() } : {}),
     async stop() {
       try {
         await inner.stop();

@@ -93,6 +93,13 @@ export interface ConsumerGroup {
   commit(topic: string, partition: number, nextOffset: string): Promise<void>;
   /** Partitions currently assigned, by topic. */
   assignment(): PartitionsByTopic;
+  /**
+   * Whether this member has joined its group since `run` — its first assignment has arrived,
+   * possibly empty — until `stop`. `run` alone does not say so: with node-rdkafka it resolves once
+   * subscribed, and the join follows (after a crash, once the dead member's session has expired).
+   * Optional for test doubles; both adapters implement it.
+   */
+  joined?(): boolean;
   /** Finishes the batches being handled, revokes everything, leaves the group and disconnects. */
   stop(): Promise<void>;
 }

@@ -12,6 +12,12 @@ const CONSUMER_SETTINGS = {
   heartbeatInterval: 3000,
   /** Up to 4 MiB per partition and fetch: large batches, few commits. */
   maxBytesPerPartition: 4 << 20,
+  /**
+   * Longest a fetch waits on the broker for new records, ms (kafkajs: 5000). Stopping waits for the
+   * fetch in flight before it can leave the group, so this bounds how long a SIGTERM takes; a fetch
+   * returns as soon as records arrive, so it costs no latency, only an empty fetch a second when idle.
+   */
+  maxWaitTimeInMs: 1000,
 } as const;
 
 /** Longest a revoke or a stop waits for handed-off batches to be acknowledged before giving them up, ms. */
@@ -49,6 +55,8 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
   let gate: Promise<void> = Promise.resolve();
   let window: AckWindow | null = null;
   let stopping = false;
+  /** A GROUP_JOIN has been seen since `run` (kafkajs's `run` also resolves after a join that crashed). */
+  let hasJoined = false;
   /** `eachBatch` calls in progress. */
   const handling = new Set<Promise<unknown>>();
 
@@ -56,6 +64,7 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
     const next = normalizePartitions(memberAssignment);
     const { lost, gained } = diffPartitions(assigned, next);
     assigned = next;
+    hasJoined = true;
     logger.info({ group: spec?.groupId, assignment: next }, 'partitions assigned');
     const current = spec!;
     gate = gate.then(async () => {
@@ -98,7 +107,14 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
       if (consumer) throw new Error('consumer group already running');
       spec = runSpec;
       stopping = false;
-      const c = kafka.consumer({ groupId: runSpec.groupId, ...CONSUMER_SETTINGS });
+      hasJoined = false;
+      const c = kafka.consumer({
+        groupId: runSpec.groupId,
+        ...CONSUMER_SETTINGS,
+        // kafkajs's default (5 retries), and no restart after a crash once stopping: a restart
+        // timer would join the group again after `stop` has left it.
+        retry: { retries: 5, restartOnFailure: async () => !stopping },
+      });
       consumer = c;
       const acks = createAckWindow({
         limit: runSpec.maxUnacknowledged ?? 4,
@@ -106,7 +122,8 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
           if (runSpec.commits) commitInOrder(topic, partition, offset);
         },
         onFailure: (topic, partition, offset, err) => {
-          logger.error({ err, group: runSpec.groupId, topic, partition, offset }, 'a handed-off batch was not acknowledged; reading again from its first offset');
+          // Recovered by the runner itself (the batch is read and handled again): a warning.
+          logger.warn({ err, group: runSpec.groupId, topic, partition, offset }, 'a handed-off batch was not acknowledged; reading again from its first offset');
           try {
             c.seek({ topic, partition, offset });
           } catch (seekErr) {
@@ -116,10 +133,17 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
       });
       window = acks;
       c.on(c.events.GROUP_JOIN, (e) => onJoin(e.payload.memberAssignment));
-      c.on(c.events.CRASH, (e) =>
-        logger.error({ err: e.payload.error, group: runSpec.groupId, restart: e.payload.restart }, 'kafkajs consumer crashed'),
-      );
+      // kafkajs's own lines ("Crash: …", "Restarting the consumer in …") are counted by the client
+      // log; what only this event knows is whether kafkajs gave up.
+      c.on(c.events.CRASH, (e) => {
+        const fields = { err: e.payload.error, group: runSpec.groupId, restart: e.payload.restart };
+        if (e.payload.restart) logger.debug(fields, 'kafkajs consumer crashed on a retriable error; it restarts by itself');
+        else if (stopping) logger.debug(fields, 'kafkajs consumer stopped while stopping');
+        else logger.error(fields, 'kafkajs consumer crashed on an error it does not retry: this stage consumes nothing until the worker restarts');
+      });
       await c.connect();
+      // Stopped while connecting: `stop` has disconnected; running now would connect again.
+      if (stopping) return;
       await c.subscribe({ topics: runSpec.topics, fromBeginning: runSpec.fromBeginning });
       await c.run({
         autoCommit: false,
@@ -149,15 +173,22 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
     },
     commit,
     assignment: () => assigned,
+    joined: () => hasJoined && !stopping,
     async stop() {
       if (!consumer) return;
       // Offsets of what was handed off are committed while this member still holds its partitions:
       // take no new batch, let the ones being handled finish, wait for their acknowledgements.
       stopping = true;
-      if (spec) consumer.pause(spec.topics.map((topic) => ({ topic })));
+      try {
+        if (spec) consumer.pause(spec.topics.map((topic) => ({ topic })));
+      } catch {
+        // Not running yet (stopped while joining): there is nothing to pause.
+      }
       await Promise.allSettled([...handling]);
       await gate;
       await settle(undefined);
+      // kafkajs sends LeaveGroup here (when it has joined): the group rebalances at once instead of
+      // waiting for this member's session to time out, so a planned restart takes seconds.
       await consumer.disconnect();
       consumer = null;
       await gate;

@@ -4,7 +4,8 @@ import type { CommittedOffset, KafkaAdmin, PartitionWatermarks, PartitionsByTopi
 import { partitionKey, toTopicPartitions } from './partition-sets.js';
 import type { Rdkafka } from './rdkafka-loader.js';
 import { connectClient, disconnectClient } from './rdkafka-connect.js';
-import { fromRdkafkaError, hasRdkafkaCode, logRdkafkaEvent } from './rdkafka-errors.js';
+import { createKafkaClientLog, type KafkaClientLog } from './client-log.js';
+import { fromRdkafkaError, hasRdkafkaCode } from './rdkafka-errors.js';
 import { commonConfig, type RdkafkaConnection } from './rdkafka-settings.js';
 import type { RdkafkaAdminClient, RdkafkaConsumer, RdkafkaMetadata, RdkafkaProducer, RdkafkaTopicPartitionOffset } from './rdkafka-types.js';
 
@@ -22,16 +23,19 @@ const LEADER_WAIT_MS = 30_000;
  * id but never subscribes: it only sends OffsetFetch requests, never joins the group, and commits
  * nothing.
  */
-export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger }): Promise<KafkaAdmin> {
-  const { rdkafka, logger } = deps;
+export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger; clientLog?: KafkaClientLog }): Promise<KafkaAdmin> {
+  const { rdkafka } = deps;
+  const clientLog = deps.clientLog ?? createKafkaClientLog({ logger: deps.logger });
   const config = commonConfig(deps.connection);
   // The AdminClient hands its settings to librdkafka untouched, and `event_cb` is node-rdkafka's own.
   const { event_cb: _eventCb, ...adminConfig } = config;
   const admin: RdkafkaAdminClient = rdkafka.AdminClient.create(adminConfig);
   const metadataClient: RdkafkaProducer = new rdkafka.Producer(config);
-  metadataClient.on('event.log', (event) => logRdkafkaEvent(logger, event));
+  metadataClient.on('event.log', (event) => clientLog.rdkafkaLog(event));
   await connectClient(metadataClient, 'rdkafka metadata client');
   const alreadyExists = rdkafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS;
+  /** Closing: librdkafka reports the connections it is closing as errors, which they are not. */
+  let closing = false;
   /** The offset readers, by group id, created on first use. */
   const offsetReaders = new Map<string, Promise<RdkafkaConsumer>>();
 
@@ -76,8 +80,10 @@ export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: R
         },
         {},
       );
-      consumer.on('event.log', (event) => logRdkafkaEvent(logger, event));
-      consumer.on('event.error', (err) => logger.warn({ err, group: groupId }, 'rdkafka offset reader error'));
+      consumer.on('event.log', (event) => clientLog.rdkafkaLog(event, { group: groupId }));
+      consumer.on('event.error', (err) =>
+        closing ? deps.logger.debug({ err, group: groupId }, 'rdkafka offset reader error while closing') : clientLog.rdkafkaError(err, { group: groupId }, 'rdkafka offset reader error'),
+      );
       reader = connectClient(consumer, 'rdkafka offset reader').then(() => consumer);
       // A failed connection is not cached: the next call tries again.
       reader.catch(() => offsetReaders.delete(groupId));
@@ -133,6 +139,7 @@ export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: R
     fetchWatermarks: (partitions) => Promise.all(toTopicPartitions(partitions).map(({ topic, partition }) => watermarks(topic, partition))),
     fetchCommittedOffsets,
     async close() {
+      closing = true;
       admin.disconnect();
       const readers = [...offsetReaders.values()];
       offsetReaders.clear();

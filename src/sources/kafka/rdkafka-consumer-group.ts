@@ -8,7 +8,8 @@ import { toPartitionBatches } from './partition-batches.js';
 import { isEmptyPartitions, partitionKey, toPartitionsByTopic, toTopicPartitions } from './partition-sets.js';
 import type { Rdkafka } from './rdkafka-loader.js';
 import { connectClient, disconnectClient } from './rdkafka-connect.js';
-import { fromRdkafkaError, logRdkafkaEvent } from './rdkafka-errors.js';
+import { createKafkaClientLog, type KafkaClientLog } from './client-log.js';
+import { fromRdkafkaError } from './rdkafka-errors.js';
 import { consumerConfig, type RdkafkaConnection } from './rdkafka-settings.js';
 import type {
   LibrdKafkaError,
@@ -81,14 +82,17 @@ async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Pro
  * goes on meanwhile, pausing a partition whose window is full. A failed acknowledgement seeks the
  * partition back to the oldest unacknowledged batch.
  */
-export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger }): ConsumerGroup {
+export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger; clientLog?: KafkaClientLog }): ConsumerGroup {
   const { rdkafka, logger } = deps;
+  const clientLog = deps.clientLog ?? createKafkaClientLog({ logger });
   const ASSIGN = rdkafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
   let consumer: RdkafkaConsumer | null = null;
   let spec: ConsumerGroupSpec | null = null;
   let assigned: PartitionsByTopic = {};
   let epoch = 0;
   let stopping = false;
+  /** An assignment (possibly empty) has arrived since `run`: `run` resolves once subscribed, before the join. */
+  let hasJoined = false;
   let rebalancing: Promise<void> = Promise.resolve();
   let processing: Promise<void> = Promise.resolve();
   /** The poll in progress, settled or not: a revoke waits for it before `unassign`. */
@@ -159,6 +163,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
   function onRebalance(err: LibrdKafkaError | undefined, partitions: RdkafkaTopicPartition[]): void {
     const failed = (error: unknown) => logger.error({ err: error, group: spec?.groupId }, 'rebalance handling failed');
     if (err?.code === ASSIGN) {
+      hasJoined = true;
       rebalancing = rebalancing.then(() => handleAssign(partitions)).catch(failed);
     } else {
       // A revoke, or a rebalance error (librdkafka then wants the assignment dropped as well).
@@ -282,6 +287,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
     async run(runSpec) {
       if (consumer) throw new Error('consumer group already running');
       spec = runSpec;
+      hasJoined = false;
       const { global, topic } = consumerConfig(deps.connection, runSpec.groupId, runSpec.fromBeginning);
       const c: RdkafkaConsumer = new rdkafka.KafkaConsumer({ ...global, rebalance_cb: onRebalance }, topic);
       consumer = c;
@@ -291,14 +297,18 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
           if (runSpec.commits && consumer === c) commitAfter(t, partition, next);
         },
         onFailure: (t, partition, offset, err) => {
-          logger.error({ err, group: runSpec.groupId, topic: t, partition, offset }, 'a handed-off batch was not acknowledged; reading again from its first offset');
+          // Recovered by the runner itself (the batch is read and handled again): a warning.
+          logger.warn({ err, group: runSpec.groupId, topic: t, partition, offset }, 'a handed-off batch was not acknowledged; reading again from its first offset');
           c.seek({ topic: t, partition, offset: offsetToNumber(offset) }, 0, (seekErr) => {
             if (seekErr) logger.error({ err: seekErr, group: runSpec.groupId, topic: t, partition }, 'seek failed; the partition is read again from its committed offset after the next rebalance');
           });
         },
       });
-      c.on('event.log', (event) => logRdkafkaEvent(logger, event));
-      c.on('event.error', (err) => logger.warn({ err, group: runSpec.groupId }, 'rdkafka consumer error'));
+      c.on('event.log', (event) => clientLog.rdkafkaLog(event, { group: runSpec.groupId }));
+      // While stopping, librdkafka reports the connections it is closing as errors, which they are not.
+      c.on('event.error', (err) =>
+        stopping ? logger.debug({ err, group: runSpec.groupId }, 'rdkafka consumer error while stopping') : clientLog.rdkafkaError(err, { group: runSpec.groupId }, 'rdkafka consumer error'),
+      );
       await connectClient(c, 'rdkafka consumer');
       c.setDefaultConsumeTimeout(POLL_TIMEOUT_MS);
       c.subscribe(runSpec.topics);
@@ -306,6 +316,7 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
     },
     commit,
     assignment: () => assigned,
+    joined: () => hasJoined && !stopping,
     async stop() {
       const c = consumer;
       if (!c) return;
@@ -317,7 +328,9 @@ export function createRdkafkaConsumerGroup(deps: { rdkafka: Rdkafka; connection:
       const held = assigned;
       assigned = {};
       if (!isEmptyPartitions(held)) await callback('onRevoke', held);
-      // Closing revokes the assignment through rebalance_cb; handleRevoke answers with `unassign` at once.
+      // Closing revokes the assignment through rebalance_cb; handleRevoke answers with `unassign` at
+      // once. librdkafka's close then sends LeaveGroup: the group rebalances at once instead of
+      // waiting for this member's session to time out, so a planned restart takes seconds.
       await disconnectClient(c);
       consumer = null;
     },

@@ -1,4 +1,5 @@
 import { OrderlakeError, type InputContext } from '../../errors.js';
+import { classifyRdkafkaLog } from './client-log-policy.js';
 import type { LibrdKafkaError, RdkafkaLogEvent } from './rdkafka-types.js';
 
 /** Whether `err` is a librdkafka error with `code` (node-rdkafka throws and reports plain objects for them). */
@@ -17,15 +18,15 @@ export function fromRdkafkaError(err: unknown, what: string, context?: InputCont
   });
 }
 
-/** librdkafka syslog severities (0 emergency … 7 debug) onto pino levels. */
+/**
+ * One librdkafka log line onto a pino level, by what it means (`classifyRdkafkaLog`): a refused
+ * connection, which librdkafka logs at severity 3, is a warning. Repeats are not counted here; the
+ * adapters log through `createKafkaClientLog`, which counts them.
+ */
 export function logRdkafkaEvent(
-  logger: { error: (o: object, m: string) => void; warn: (o: object, m: string) => void; debug: (o: object, m: string) => void },
+  logger: Record<'error' | 'warn' | 'info' | 'debug' | 'trace', (o: object, m: string) => void>,
   event: RdkafkaLogEvent,
 ): void {
-  const severity = event.severity ?? 7;
-  const line = { facility: event.fac };
-  const message = event.message ?? '';
-  if (severity <= 3) logger.error(line, message);
-  else if (severity === 4) logger.warn(line, message);
-  else logger.debug(line, message);
+  const verdict = classifyRdkafkaLog(event);
+  logger[verdict.level]({ facility: event.fac, ...(verdict.condition ? { condition: verdict.condition } : {}) }, event.message ?? '');
 }

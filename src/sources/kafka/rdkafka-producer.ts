@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { createDeliveryTracker, type DeliveryTracker } from './delivery-tracker.js';
 import type { KafkaProducer, ProducedMessage } from './kafka-port.js';
 import type { Rdkafka } from './rdkafka-loader.js';
-import { fromRdkafkaError, hasRdkafkaCode, logRdkafkaEvent } from './rdkafka-errors.js';
+import { createKafkaClientLog, type KafkaClientLog } from './client-log.js';
+import { fromRdkafkaError, hasRdkafkaCode } from './rdkafka-errors.js';
 import { connectClient } from './rdkafka-connect.js';
 import { producerConfig, type RdkafkaConnection } from './rdkafka-settings.js';
 import type { LibrdKafkaError, RdkafkaDeliveryReport, RdkafkaMessageHeader, RdkafkaProducer } from './rdkafka-types.js';
@@ -31,15 +32,19 @@ function toKey(key: ProducedMessage['key']): Buffer | null {
  * its batch's tracker as the delivery report's opaque, so a `sendBatch` resolves exactly when every
  * one of its records is acknowledged, however many batches are in flight together.
  */
-export async function createRdkafkaProducer(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger }): Promise<KafkaProducer> {
+export async function createRdkafkaProducer(deps: { rdkafka: Rdkafka; connection: RdkafkaConnection; logger: Logger; clientLog?: KafkaClientLog }): Promise<KafkaProducer> {
   const { rdkafka, logger } = deps;
+  const clientLog = deps.clientLog ?? createKafkaClientLog({ logger });
   const { global, topic } = producerConfig(deps.connection);
   const producer: RdkafkaProducer = new rdkafka.Producer(global, topic);
   const queueFull = rdkafka.CODES.ERRORS.ERR__QUEUE_FULL;
-  producer.on('event.log', (event) => logRdkafkaEvent(logger, event));
+  producer.on('event.log', (event) => clientLog.rdkafkaLog(event));
+  /** Closing: librdkafka reports the connections it is closing as errors, which they are not. */
+  let closing = false;
   producer.on('event.error', (err) => {
     if (err.isFatal) logger.fatal({ err }, 'rdkafka producer hit a fatal error: it cannot produce any more');
-    else logger.warn({ err }, 'rdkafka producer error');
+    else if (closing) logger.debug({ err }, 'rdkafka producer error while closing');
+    else clientLog.rdkafkaError(err, {}, 'rdkafka producer error');
   });
   producer.on('delivery-report', (err: LibrdKafkaError | null, report: RdkafkaDeliveryReport) => {
     const tracker = report.opaque as DeliveryTracker | undefined;
@@ -76,6 +81,7 @@ export async function createRdkafkaProducer(deps: { rdkafka: Rdkafka; connection
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         producer.setPollInterval(0);
         producer.disconnect(10_000, () => resolve());
       }),
