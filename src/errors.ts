@@ -101,6 +101,15 @@ export const ERROR_CODES = {
   OL_ERR_SQL_LIMIT: { retriable: false, summary: 'SQL query exceeded a limit' },
   /** An unexpected failure while serving an HTTP request (a bug); logged with its stack. 500. */
   OL_ERR_HTTP_INTERNAL: { retriable: false, summary: 'internal error' },
+  /** A health rule file (`pipelines/rules/*.yaml`) does not match the rule schema, or two rules share a name. Fatal at startup. */
+  OL_ERR_RULE_INVALID: { retriable: false, summary: 'rule file is invalid' },
+  /** No exception case has that id in the engine asked (unknown, or held by another worker). 404 in the API. */
+  OL_ERR_CASE_NOT_FOUND: { retriable: false, summary: 'no such case' },
+  /**
+   * An agent action does not fit the case's state (acknowledging a case that is not open, acting on
+   * a resolved case, an empty assignee or comment). Nothing is recorded. 409 in the API.
+   */
+  OL_ERR_CASE_ACTION_REFUSED: { retriable: false, summary: 'case action not allowed in its state' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
