@@ -84,6 +84,13 @@ export const envSchema = z.object({
    */
   ORDERLAKE_ACK_WINDOW: int(1, 1000).default(4),
   /**
+   * Health rules: how far behind the newest source event time the event-time watermark stays, ms.
+   * Source systems deliver a little late (the reference ones by up to 10 minutes); judging "nothing
+   * happened for 45 minutes" against a watermark that waits this long avoids cases that open only
+   * because the event that ends the wait is still on its way.
+   */
+  ORDERLAKE_HEALTH_LATENESS_MS: int(0, 86_400_000).default(600_000),
+  /**
    * Kafka mode: how the internal topics (`<prefix>events`, `<prefix>links`) are written. Readers
    * take both. `json` only for a rolling upgrade from a version that reads JSON alone: keep it until
    * every worker runs this version, then switch to `avro` (a third of the bytes, ~1.8× faster).

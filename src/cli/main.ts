@@ -31,11 +31,13 @@ Runs the pipeline and the HTTP/WebSocket API.
 Prints 'Console: <url>' once (with a token generated for the run when no API credentials are
 configured); everything else is JSON logs on stderr. The API listens on ORDERLAKE_HTTP_HOST:ORDERLAKE_HTTP_PORT.
 Stop with Ctrl-C: buffered rows are flushed and offsets committed before exit.`,
-  replay: `Usage: orderlake replay FILE [--out golden.jsonl] [--database NAME] [--data-dir DIR] [--batch N]
+  replay: `Usage: orderlake replay FILE [--out golden.jsonl] [--cases cases.jsonl] [--database NAME] [--data-dir DIR] [--batch N]
 
 Feeds a replay file (JSON Lines: {topic, key, schema, value[, partition, offset, timestamp]}) through
 encode → decode → normalize → link → merge → ClickHouse, from an empty state, and prints a summary.
   --out FILE       write the golden views, one per line, sorted by order_id
+  --cases FILE     write every exception case the health rules (pipelines/rules/) open on the
+                   recording, open and resolved, one per line, sorted by subject, order and rule
   --database NAME  ClickHouse database for the replay (default: orderlake_replay); it is DROPPED and
                    recreated at the start of every replay
   --data-dir DIR   chDB data directory (default: ORDERLAKE_DATA_DIR/replay; ignored with CLICKHOUSE_URL)
@@ -120,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
         allowPositionals: true,
         options: {
           out: { type: 'string' },
+          cases: { type: 'string' },
           database: { type: 'string', default: 'orderlake_replay' },
           'data-dir': { type: 'string' },
           batch: { type: 'string', default: '2000' },
@@ -143,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
       const summary = await runReplay(config, logger, {
         file: path.resolve(file),
         ...(values.out ? { out: values.out } : {}),
+        ...(values.cases ? { cases: values.cases } : {}),
         database: values.database,
         dataPath: values['data-dir'] ? path.resolve(values['data-dir']) : path.join(config.paths.data, 'replay'),
         batchSize,
@@ -161,6 +165,7 @@ export async function main(argv: string[]): Promise<number> {
           `  waiting tracking  ${summary.pendingShipmentEvents} events with no order link yet`,
           `  time              ${summary.seconds} s (${summary.eventsPerSecond} events/s)`,
           values.out ? `  golden views      ${path.resolve(values.out)}` : '',
+          summary.cases && values.cases ? `  cases             ${summary.cases.total} (${summary.cases.open} still open) in ${path.resolve(values.cases)}` : '',
         ]
           .filter(Boolean)
           .join('\n'),

@@ -8,10 +8,14 @@ import { readReplayFile } from '../sources/replay-file.js';
 import { toDeadLetter } from '../pipeline/dead-letter.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
 import { compareCodePoints } from '../golden/index.js';
+import { batchInputs, createHealthEngine, loadRules, rulesDirectoryOf, type HealthEngine } from '../health/index.js';
+import type { BatchResult } from '../pipeline/embedded-pipeline.js';
 
 export interface ReplayOptions {
   file: string;
   out?: string;
+  /** Write every exception case the recording produces (open and resolved), one per line. */
+  cases?: string;
   database: string;
   dataPath: string;
   batchSize: number;
@@ -29,6 +33,8 @@ export interface ReplaySummary {
   orders: number;
   deletedOrders: number;
   pendingShipmentEvents: number;
+  /** With `cases`: cases the health rules opened, and how many of them are still open at the end. */
+  cases?: { total: number; open: number };
   seconds: number;
   eventsPerSecond: number;
 }
@@ -46,6 +52,18 @@ export async function runReplay(config: Config, logger: Logger, options: ReplayO
     recreate: true,
   });
   const { pipeline, storage } = runtime;
+  // The health rules in event time: fed exactly what the live merge would feed them, batch by batch,
+  // so the cases are the ones the live run produced from the same recording.
+  const health: HealthEngine | undefined = options.cases
+    ? createHealthEngine({ rules: await loadRules(rulesDirectoryOf(config.paths.pipelines)), allowedLatenessMs: config.ORDERLAKE_HEALTH_LATENESS_MS })
+    : undefined;
+  const feedHealth = (result: BatchResult) => {
+    if (!health) return;
+    const inputs = batchInputs(result.changes, result.arrivals);
+    // Views first, then the shipment waits of the batch, then its arrivals (which move the watermark).
+    const views = inputs.filter((i) => i.type === 'view');
+    health.apply([...views, ...result.shipments, ...inputs.filter((i) => i.type !== 'view')]);
+  };
   let linesRead = 0;
   let events = 0;
   let tombstones = 0;
@@ -56,6 +74,7 @@ export async function runReplay(config: Config, logger: Logger, options: ReplayO
   const runBatch = async () => {
     if (batch.length === 0) return;
     const result = await pipeline.process(batch);
+    feedHealth(result);
     events += result.events;
     tombstones += result.tombstones;
     deadLetters += result.deadLetters;
@@ -107,6 +126,15 @@ export async function runReplay(config: Config, logger: Logger, options: ReplayO
       out.end();
       await once(out, 'finish');
     }
+    let cases: ReplaySummary['cases'];
+    if (health && options.cases) {
+      const all = health.cases();
+      const file = createWriteStream(path.resolve(options.cases), { encoding: 'utf8' });
+      for (const c of all) if (!file.write(JSON.stringify(c) + '\n')) await once(file, 'drain');
+      file.end();
+      await once(file, 'finish');
+      cases = { total: all.length, open: all.filter((c) => c.status !== 'resolved').length };
+    }
     const seconds = (performance.now() - started) / 1000;
     return {
       file: options.file,
@@ -120,6 +148,7 @@ export async function runReplay(config: Config, logger: Logger, options: ReplayO
       orders,
       deletedOrders,
       pendingShipmentEvents: runtime.linker.pendingCount,
+      ...(cases ? { cases } : {}),
       seconds: Math.round(seconds * 1000) / 1000,
       eventsPerSecond: Math.round(events / seconds),
     };

@@ -1,6 +1,7 @@
 import { createLocalRouter, type ShipmentLinker, type ViewChange } from '../golden/index.js';
 import { eventTime, eventUid, type SourcePosition, type TmsEvent } from '../normalize/index.js';
 import type { DeadLetterRow, PendingShipmentRow } from '../sinks/index.js';
+import type { Arrival, ShipmentLinkedInput, ShipmentWaitingInput } from '../health/index.js';
 import type { Ingestor } from './ingest.js';
 import type { MergeItem, MergeStage } from './merge-stage.js';
 import type { RawMessage } from './raw-message.js';
@@ -10,6 +11,10 @@ export interface BatchResult {
   tombstones: number;
   deadLetters: number;
   changes: ViewChange[];
+  /** Every source event of the batch in arrival order: source, event time, Kafka (or recorded) time. */
+  arrivals: Arrival[];
+  /** Tracking events that started waiting for their order link, and waits that ended, in order. */
+  shipments: Array<ShipmentWaitingInput | ShipmentLinkedInput>;
 }
 
 export interface EmbeddedPipeline {
@@ -63,8 +68,15 @@ export function createEmbeddedPipeline(deps: {
     };
   }
 
-  /** Routes one event; collects merge items and pending-table rows. */
-  function routeOne(event: MergeItem['event'], position: SourcePosition, items: MergeItem[], pending: PendingShipmentRow[], at: number): void {
+  /** Routes one event; collects merge items, pending-table rows and shipment waits begun or ended. */
+  function routeOne(
+    event: MergeItem['event'],
+    position: SourcePosition,
+    items: MergeItem[],
+    pending: PendingShipmentRow[],
+    at: number,
+    shipments: BatchResult['shipments'],
+  ): void {
     let forwardedSelf = false;
     for (const r of route(event, at)) {
       let from = position;
@@ -76,6 +88,7 @@ export function createEmbeddedPipeline(deps: {
           waiting.delete(r.event.event_id);
           from = w.position;
           pending.push(pendingRow(r.event, w.position, w.since, 1));
+          shipments.push({ type: 'shipment_linked', trackingNo: r.event.tracking_no, orderId: r.orderId, linkedAt: eventTime(event) });
         }
       }
       items.push({ orderId: r.orderId, event: r.event, position: from, ownerPartition: 0 });
@@ -83,6 +96,7 @@ export function createEmbeddedPipeline(deps: {
     if (event.kind === 'tms' && !forwardedSelf && !waiting.has(event.event_id)) {
       waiting.set(event.event_id, { position, since: at });
       pending.push(pendingRow(event, position, at, 0));
+      shipments.push({ type: 'shipment_waiting', trackingNo: event.tracking_no, eventTime: event.occurred_at });
     }
   }
 
@@ -92,13 +106,16 @@ export function createEmbeddedPipeline(deps: {
       const items: MergeItem[] = [];
       const dead: DeadLetterRow[] = [];
       const pending: PendingShipmentRow[] = [];
+      const arrivals: Arrival[] = [];
+      const shipments: BatchResult['shipments'] = [];
       let events = 0;
       let tombstones = 0;
       const at = now();
       for (const outcome of outcomes) {
         if (outcome.type === 'event') {
           events++;
-          routeOne(outcome.event, outcome.position, items, pending, at);
+          arrivals.push({ source: outcome.event.source, eventTime: eventTime(outcome.event), arrivedAt: outcome.position.timestamp });
+          routeOne(outcome.event, outcome.position, items, pending, at, shipments);
         } else if (outcome.type === 'tombstone') {
           tombstones++;
         } else {
@@ -108,7 +125,7 @@ export function createEmbeddedPipeline(deps: {
       if (dead.length > 0) sink.writeDeadLetters(dead);
       if (pending.length > 0) sink.writePendingShipments(pending);
       const changes = await merge.merge(items);
-      return { events, tombstones, deadLetters: dead.length, changes };
+      return { events, tombstones, deadLetters: dead.length, changes, arrivals, shipments };
     },
     async restorePending(list) {
       const items: MergeItem[] = [];

@@ -93,6 +93,30 @@ describe('orderlake replay (contract examples)', () => {
     }
   });
 
+  it('writes the exception cases of a recording with --cases, the same on every run, sorted by subject, order and rule', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'orderlake-replay-'));
+    const file = path.join(REPO_ROOT, 'test/fixtures/contract/hundred-twenty-orders-shuffled.jsonl');
+    const texts: string[] = [];
+    for (const i of [1, 2]) {
+      const cases = path.join(dir, `cases-${i}.jsonl`);
+      const { stdout } = await replay([file, '--cases', cases], path.join(dir, `data-${i}`));
+      expect(stdout).toMatch(/cases\s+\d+ \(\d+ still open\)/);
+      texts.push(await readFile(cases, 'utf8'));
+    }
+    expect(texts[1]).toBe(texts[0]);
+    const cases = readJsonl(texts[0]!) as Array<{ case_id: string; rule: string; subject: string; order_id: string | null; status: string; opened_at: string }>;
+    expect(cases.length).toBeGreaterThan(0);
+    for (const c of cases) {
+      expect(c.case_id).toMatch(/^HC-/);
+      expect(['open', 'acknowledged', 'resolved']).toContain(c.status);
+      expect(Number.isNaN(Date.parse(c.opened_at))).toBe(false);
+    }
+    // Order cases sorted by order, then rule.
+    const orderCases = cases.filter((c) => c.subject === 'order').map((c) => `${c.order_id}\u0000${c.rule}`);
+    expect(orderCases).toEqual([...orderCases].sort());
+    expect(new Set(cases.map((c) => c.case_id)).size).toBe(cases.length);
+  });
+
   it('explains its usage', async () => {
     const { stdout } = await run(process.execPath, [CLI, 'replay', '--help'], { cwd: REPO_ROOT });
     expect(stdout).toContain('Usage: orderlake replay FILE');
