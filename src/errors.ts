@@ -101,6 +101,11 @@ export const ERROR_CODES = {
   OL_ERR_SQL_LIMIT: { retriable: false, summary: 'SQL query exceeded a limit' },
   /** An unexpected failure while serving an HTTP request (a bug); logged with its stack. 500. */
   OL_ERR_HTTP_INTERNAL: { retriable: false, summary: 'internal error' },
+  /**
+   * `orderlake start` is still loading (answered by the early listener of bin/early-health.js before
+   * the API takes the port over): 503 with Retry-After; `/health` already answers 200.
+   */
+  OL_ERR_HTTP_STARTING: { retriable: true, summary: 'starting' },
   /** A health rule file (`pipelines/rules/*.yaml`) does not match the rule schema, or two rules share a name. Fatal at startup. */
   OL_ERR_RULE_INVALID: { retriable: false, summary: 'rule file is invalid' },
   /** No exception case has that id in the engine asked (unknown, or held by another worker). 404 in the API. */

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { isOrderlakeError } from '../errors.js';
 import { runReplay } from './replay-command.js';
+import { releaseEarlyHealth } from './early-health.js';
 import { runStart } from './start-command.js';
 import { runSimulate } from './simulate-command.js';
 import { runLint } from './lint-command.js';
@@ -232,6 +233,10 @@ export async function run(argv: string[]): Promise<void> {
       console.error(err);
     }
     process.exitCode = 1;
+  } finally {
+    // Whatever ended the command (a bad setting before start-up began, say), the early /health
+    // listener must not keep the process alive.
+    await releaseEarlyHealth();
   }
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { OrderlakeError } from '../errors.js';
+import { earlyHealthHolds, releaseEarlyHealth } from './early-health.js';
 import { createEmbeddedRuntime, createKafkaRuntime } from '../main.js';
 import { createApiServer, createAuthenticator, ensureDemoToken, loadAuthConfig, type Readiness } from '../api/index.js';
 import { createTrafficGenerator } from '../simulator/index.js';
@@ -156,6 +157,8 @@ async function startApi(
   });
   let address: string;
   try {
+    // The early listener answered /health until now; the API binds its port a moment later.
+    await releaseEarlyHealth();
     address = await app.listen({ host: config.ORDERLAKE_HTTP_HOST, port: config.ORDERLAKE_HTTP_PORT });
   } catch (err) {
     await app.close().catch(() => undefined);
@@ -183,7 +186,11 @@ async function startApi(
 export async function runStart(config: Config, logger: Logger, announce: Announce = toStderr): Promise<number> {
   const dataPath = path.join(config.paths.data, 'lake');
   const database = config.CLICKHOUSE_DATABASE;
-  await assertCanListen(config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT);
+  // The early listener holding the address proves it free; otherwise probe it before anything heavy.
+  if (!(await earlyHealthHolds(config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT))) {
+    await releaseEarlyHealth();
+    await assertCanListen(config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT);
+  }
   const shutdown = shutdownSignal(logger);
   try {
     return config.mode === 'kafka'
@@ -191,6 +198,8 @@ export async function runStart(config: Config, logger: Logger, announce: Announc
       : await runEmbedded(config, logger, announce, { dataPath, database, stopped: shutdown.stopped });
   } finally {
     shutdown.dispose();
+    // A start-up that failed before the API listened must not leave the early listener holding the process.
+    await releaseEarlyHealth();
   }
 }
 
