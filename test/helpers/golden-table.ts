@@ -1,5 +1,7 @@
+import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { expect } from 'vitest';
+import { createClickHouseClient } from '../../src/sinks/index.js';
 
 /** The newest golden view of every live order in ClickHouse (FINAL: ReplacingMergeTree collapsed). */
 export async function readGoldenTable(client: ClickHouseClient, database: string): Promise<Map<string, Record<string, unknown>>> {
@@ -42,5 +44,30 @@ export async function expectGoldenTableEquals(
   for (const [orderId, view] of expected) {
     const { version: _v, updated_at: _u, ...body } = golden.get(orderId) as Record<string, unknown>;
     expect(body, orderId).toEqual(view);
+  }
+}
+
+/**
+ * What every Kafka worker test promises at its end, read from the worker's chDB directory: the
+ * golden table equals the pure merge, the lake holds each event once, every malformed message is
+ * a dead letter with its code, and the stages behind ingest gave up nothing (no merge or link
+ * dead letters: orders asleep woke for their late events, internal messages were all readable).
+ */
+export async function expectExactWorkerResult(opts: {
+  dataDir: string;
+  database: string;
+  expected: ReadonlyMap<string, Record<string, unknown> | object>;
+  malformed: ReadonlyArray<{ key: string; expectedCode: string }>;
+}): Promise<void> {
+  const client = createClickHouseClient({ database: opts.database, dataPath: path.join(opts.dataDir, 'lake') });
+  try {
+    await expectGoldenTableEquals(client, opts.database, opts.expected);
+    const lake = await lakeCounts(client, opts.database);
+    expect(lake.rows).toBe(lake.distinct);
+    const dead = await readDeadLetters(client, opts.database);
+    for (const m of opts.malformed) expect(dead.some((d) => d.key === m.key && d.code === m.expectedCode), m.key).toBe(true);
+    expect(dead.filter((d) => d.stage === 'merge' || d.stage === 'link')).toEqual([]);
+  } finally {
+    await client.close();
   }
 }
