@@ -30,6 +30,7 @@ export interface GoldenStore {
   applyBatch(items: ReadonlyArray<{ orderId: string; event: CanonicalEvent }>): ViewChange[];
   /** null: unknown or deleted */
   get(orderId: string): GoldenView | null;
+  /** The order was deleted, whether held or asleep. */
   isDeleted(orderId: string): boolean;
   /**
    * Rebuilds an order from stored events (e.g. from ClickHouse after a partition is taken over)
@@ -209,7 +210,7 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
       return entries.get(orderId)?.view ?? null;
     },
     isDeleted(orderId) {
-      return entries.get(orderId)?.state.deleted ?? false;
+      return entries.get(orderId)?.state.deleted ?? sleeping.get(orderId)?.deleted ?? false;
     },
     restore(orderId, events, version, updatedAt) {
       drop(orderId);

@@ -178,6 +178,9 @@ describe('GoldenStore', () => {
       expect(asleep.applyBatch(late)).toEqual([]);
       expect(held.applyBatch(late)).toEqual([]);
       expect(asleep.dormant('SO-D')).toEqual({ version: 2, updatedAt: T0, deleted: true });
+      // Asleep or held, the order answers as deleted (lookups, feed resumes).
+      expect(asleep.isDeleted('SO-D')).toBe(true);
+      expect(held.isDeleted('SO-D')).toBe(true);
       expect([...asleep.dormantLiveIds()]).toEqual([]);
       const { dormantOrders: asleepCount, ...asleepCounts } = asleep.stats();
       const { dormantOrders: heldCount, ...heldCounts } = held.stats();
