@@ -29,3 +29,18 @@ export { getGoldenView, listGoldenViews, type StoredGoldenView } from './clickho
 export { countDeadLetters, listDeadLetters } from './clickhouse/dead-letter-reader.js';
 export { loadPendingShipmentEvents, type PendingShipmentEvent } from './clickhouse/pending-shipment-reader.js';
 export { createLakeReader, type LakeReader } from './clickhouse/lake-reader.js';
+export { CASE_ENCODING, CASE_TABLE_MIGRATION, toCaseRow, type CaseRow } from './clickhouse/case-row.js';
+export { searchCases, getStoredCase, loadStoredCases, type CaseSearch } from './clickhouse/case-reader.js';
+export { HEALTH_VIEWS, HEALTH_VIEWS_MIGRATION } from './clickhouse/health-views.js';
+export { recordConfigChanges, type ConfigChange } from './clickhouse/config-changes.js';
+export {
+  readHealthInsights,
+  type CancellationFigure,
+  type CaseRuleFigure,
+  type FreshnessFigure,
+  type HealthInsights,
+  type HealthReadOptions,
+  type OtdFigure,
+  type StrategyChangeFigure,
+  type StuckFigure,
+} from './clickhouse/health-reader.js';

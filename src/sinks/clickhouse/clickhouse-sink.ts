@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { OrderlakeError } from '../../errors.js';
 import { withRetry, type RetryOptions } from '../../retry.js';
 import { toClickHouseError } from './clickhouse-errors.js';
+import { CASE_ENCODING, type CaseRow } from './case-row.js';
 import { DEAD_LETTER_ENCODING, type DeadLetterRow } from './dead-letter-row.js';
 import { GOLDEN_ENCODING, type GoldenRow } from './golden-row.js';
 import { insertEncoded } from './client.js';
@@ -39,7 +40,7 @@ export interface ClickHouseSinkOptions {
 }
 
 /**
- * Micro-batched writes to the lake, golden, pending-shipment and dead-letter tables. `write*`
+ * Micro-batched writes to the lake, golden, pending-shipment, dead-letter and case tables. `write*`
  * only buffers; a row counts as stored once a `flush()` started after it has resolved — which is
  * when Kafka offsets may be committed. A `write*` call whose rows do not all fit their table
  * throws `OL_ERR_SINK_ROW_INVALID` and buffers none of them.
@@ -49,6 +50,8 @@ export interface ClickHouseSink {
   writeGolden(rows: readonly GoldenRow[]): void;
   writeDeadLetters(rows: readonly DeadLetterRow[]): void;
   writePendingShipments(rows: readonly PendingShipmentRow[]): void;
+  /** Exception case versions (the health stage). */
+  writeCases(rows: readonly CaseRow[]): void;
   /**
    * Resolves once every row written before the call is acknowledged by ClickHouse; concurrent
    * callers share one flush. Rejects when an insert still fails after its retries; the rows that
@@ -103,9 +106,10 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   const pending = buffer(PENDING_SHIPMENT_ENCODING);
   const deadLetters = buffer(DEAD_LETTER_ENCODING);
   const golden = buffer(GOLDEN_ENCODING);
+  const cases = buffer(CASE_ENCODING);
   // Lake rows go first: a golden version must never be stored without the events behind it,
   // since a takeover rebuilds the state from those events.
-  const buffers: TableBuffer<unknown>[] = [lake, pending, deadLetters, golden] as TableBuffer<unknown>[];
+  const buffers: TableBuffer<unknown>[] = [lake, pending, deadLetters, golden, cases] as TableBuffer<unknown>[];
 
   const collectors: Array<() => void> = [];
   const flushedListeners: Array<(writtenBefore: number) => void> = [];
@@ -242,6 +246,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     writeGolden: (rows) => write(golden, rows),
     writeDeadLetters: (rows) => write(deadLetters, rows),
     writePendingShipments: (rows) => write(pending, rows),
+    writeCases: (rows) => write(cases, rows),
     flush,
     async close() {
       collect(); // coalescing writers hand over their last rows while writes are still allowed

@@ -4,6 +4,8 @@ import { OrderlakeError } from '../../errors.js';
 import { ensureDatabase } from './client.js';
 import { qualifiedTable } from './identifier.js';
 import { TABLES } from './table-names.js';
+import { CASE_TABLE_MIGRATION } from './case-row.js';
+import { HEALTH_VIEWS_MIGRATION } from './health-views.js';
 
 /**
  * One schema change. Statements get the database name because DDL cannot take it as a query
@@ -116,6 +118,10 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY (at, id)`,
     ],
   },
+  // Exception cases, versioned like the golden table (see case-row.ts).
+  CASE_TABLE_MIGRATION,
+  // Health figures over the lake, the golden table and the cases; config file changes.
+  HEALTH_VIEWS_MIGRATION,
 ];
 
 /** A migration recorded in `schema_migrations`. */

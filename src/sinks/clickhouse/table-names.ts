@@ -4,6 +4,16 @@ export const TABLES = {
   pendingShipments: 'pending_shipment_events',
   golden: 'golden_orders',
   deadLetters: 'dead_letters',
+  cases: 'exception_cases',
+  /** Rule and pipeline files with when they changed and when they went live (health-views.ts). */
+  configChanges: 'config_changes',
+  // Views over the tables above (health-views.ts): the health figures of /insights/health and Grafana.
+  healthOtdDaily: 'health_otd_daily',
+  healthCasesByRule: 'health_cases_by_rule',
+  healthSourceFreshness: 'health_source_freshness',
+  healthStuckNow: 'health_stuck_now',
+  healthCancellations: 'health_cancellations',
+  healthStrategyChanges: 'health_strategy_changes',
   migrations: 'schema_migrations',
 } as const;
 

@@ -45,6 +45,14 @@ describe('dashboards/grafana-orderlake.json', () => {
     for (const name of [METRIC_NAMES.wsClients, METRIC_NAMES.pushLatencySource, METRIC_NAMES.pushLatencyKafka]) expect(used).toContain(name);
   });
 
+  it('shares a Grafana instance with the ClickHouse health dashboard: distinct uids and titles', async () => {
+    // dashboards/grafana/orderlake-health.json is checked against chDB in test/integration/sinks/grafana-health-dashboard.test.ts.
+    const files = ['dashboards/grafana-orderlake.json', 'dashboards/grafana/orderlake-health.json'];
+    const dashboards = await Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(REPO_ROOT, f), 'utf8')) as { uid: string; title: string }));
+    expect(new Set(dashboards.map((d) => d.uid)).size).toBe(files.length);
+    expect(new Set(dashboards.map((d) => d.title)).size).toBe(files.length);
+  });
+
   it('lays its panels out without overlaps', async () => {
     const dashboard = JSON.parse(await readFile(path.join(REPO_ROOT, 'dashboards/grafana-orderlake.json'), 'utf8')) as { panels: Panel[] };
     const cells = new Map<string, string>();
