@@ -91,6 +91,16 @@ export const envSchema = z.object({
    */
   ORDERLAKE_HEALTH_LATENESS_MS: int(0, 86_400_000).default(600_000),
   /**
+   * The health rules (`pipelines/rules/*.yaml`) in the running pipeline: `on` opens exception cases
+   * live; `off` leaves them out (cases from a recording: `orderlake replay --cases`).
+   */
+  ORDERLAKE_HEALTH: z.enum(['on', 'off']).default('on'),
+  /**
+   * How often the wall clock is read for the health rules, ms: while every source is idle it moves
+   * event time on, so "nothing happened for 30 minutes" fires without a new event.
+   */
+  ORDERLAKE_HEALTH_TICK_MS: int(100, 600_000).default(1000),
+  /**
    * Kafka mode: how the internal topics (`<prefix>events`, `<prefix>links`) are written. Readers
    * take both. `json` only for a rolling upgrade from a version that reads JSON alone: keep it until
    * every worker runs this version, then switch to `avro` (a third of the bytes, ~1.8× faster).

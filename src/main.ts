@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
@@ -12,22 +14,28 @@ import {
   type SchemaSet,
 } from './codecs/index.js';
 import { createNormalizer, loadPipelines, type Normalizer, type Pipeline } from './normalize/index.js';
-import { CLOSED_STATUSES, createGoldenStore, createShipmentLinker, type GoldenStore, type LinkInput, type ShipmentLinker } from './golden/index.js';
+import { CLOSED_STATUSES, type ViewChange, createGoldenStore, createShipmentLinker, type GoldenStore, type LinkInput, type ShipmentLinker } from './golden/index.js';
 import {
   createClickHouseClient,
   createClickHouseSink,
   ensureDatabase,
   loadOrderStates,
   loadOwnedState,
+  loadStoredCases,
+  recordConfigChanges,
   runMigrations,
   type ClickHouseSink,
   type DeadLetterRow,
 } from './sinks/index.js';
-import { createChangeFeed, type ChangeFeed } from './feed/index.js';
+import { createCaseFeed, createChangeFeed, type ChangeFeed } from './feed/index.js';
+import { createHealthEngine, loadRules, rulesDirectoryOf, subjectOf, type Arrival, type Rule } from './health/index.js';
+import { createHealthStage, type HealthStage } from './pipeline/health-stage.js';
+import { eventTime } from './normalize/index.js';
+import { configFilesOf } from './config-files.js';
 import { createMetrics, timeBatches, type Metrics } from './metrics.js';
 import { startEventLoopDelaySampler } from './event-loop-delay.js';
 import { createIngestor, type Ingestor } from './pipeline/ingest.js';
-import { createMergeStage, type Dormancy, type MergeStage } from './pipeline/merge-stage.js';
+import { createMergeStage, type Dormancy, type MergeItem, type MergeStage } from './pipeline/merge-stage.js';
 import { createEmbeddedPipeline, type EmbeddedPipeline } from './pipeline/embedded-pipeline.js';
 import { createDeadLetterRecorder, toDeadLetter, type DeadLetterRecorder } from './pipeline/dead-letter.js';
 import { rebuildLinker } from './pipeline/linker-rebuild.js';
@@ -169,6 +177,8 @@ export interface EmbeddedRuntime {
   pipeline: EmbeddedPipeline;
   /** Stores and counts dead letters that a caller (replay) builds itself. */
   deadLetters: DeadLetterRecorder;
+  /** The health rules (exception cases), fed every batch; null with ORDERLAKE_HEALTH=off or `health: false`. */
+  health: HealthStage | null;
   close(): Promise<void>;
 }
 
@@ -180,12 +190,27 @@ export interface EmbeddedRuntime {
 export async function createEmbeddedRuntime(
   config: Config,
   logger: Logger,
-  options: { dataPath: string; database: string; recreate?: boolean; rebuild?: boolean; defaultMetrics?: boolean },
+  options: {
+    dataPath: string;
+    database: string;
+    recreate?: boolean;
+    rebuild?: boolean;
+    defaultMetrics?: boolean;
+    /** Run the health rules (default: ORDERLAKE_HEALTH). */
+    health?: boolean;
+    /**
+     * Let the wall clock move event time on while sources are idle (default true). A replay turns it
+     * off: its cases then depend on the recording alone.
+     */
+    healthClock?: boolean;
+    /** Wall clock, epoch ms (default `Date.now`): tests drive it. */
+    clock?: () => number;
+  },
 ): Promise<EmbeddedRuntime> {
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   const codec = await createCodec(config, logger);
   const storage = await createStorage(config, logger, { ...options, metrics });
-  const now = Date.now;
+  const now = options.clock ?? Date.now;
   const store = createGoldenStore({ now });
   const deadLetters = createDeadLetterRecorder({ sink: storage.sink, metrics });
   const tmsTopic = codec.pipelines.find((p) => p.emits === 'tms')?.topic ?? '';
@@ -193,14 +218,34 @@ export async function createEmbeddedRuntime(
     maxPending: config.ORDERLAKE_LINK_MAX_PENDING,
     onOverflow: (input) => deadLetters([linkOverflowDeadLetter(config, input, tmsTopic, now())]),
   });
-  if (options.rebuild) await rebuildState(storage, store, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS);
+  const restored = options.rebuild ? await rebuildState(storage, store, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS) : [];
+  const health = (options.health ?? config.ORDERLAKE_HEALTH === 'on') ? await createHealth(config, logger, storage, metrics, { now }) : null;
+  if (health && options.rebuild) {
+    await restoreHealth(health, storage, store, { partitions: [0], withShared: true, orderIds: restored.map((r) => r.orderId) }, logger);
+  }
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
   const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
   const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now, ...dormancyOf(config, storage, logger) });
   const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
+  if (health) {
+    // Every merged batch goes on to the health rules: its views, shipment waits and arrivals.
+    const process = pipeline.process;
+    pipeline.process = async (messages) => {
+      const result = await process(messages);
+      health.observe(result);
+      return result;
+    };
+    const restorePending = pipeline.restorePending;
+    pipeline.restorePending = async (waiting) => {
+      const changes = await restorePending(waiting);
+      health.observe({ changes, arrivals: [] });
+      return changes;
+    };
+  }
   pipeline.process = timeBatches(metrics, 'embedded', pipeline.process);
   if (options.rebuild) await rebuildLinker({ client: storage.client, database: storage.database, linker, pipeline, logger });
   const loopDelay = startEventLoopDelaySampler({ histogram: metrics.eventLoopDelay });
+  const healthClock = health && options.healthClock !== false ? startHealthClock(health, config.ORDERLAKE_HEALTH_TICK_MS, logger) : null;
   return {
     codec,
     storage,
@@ -212,11 +257,102 @@ export async function createEmbeddedRuntime(
     merge,
     pipeline,
     deadLetters,
+    health,
     close: async () => {
+      healthClock?.stop();
       loopDelay.stop();
       await storage.close();
     },
   };
+}
+
+/**
+ * The health stage of a worker: the rules of `pipelines/rules/`, cases written to ClickHouse and
+ * pushed on a case feed. `select` keeps only some rules (a Kafka worker runs the order rules).
+ */
+async function createHealth(
+  config: Config,
+  logger: Logger,
+  storage: Storage,
+  metrics: Metrics,
+  options: { now: () => number; ownerPartition?: (orderId: string) => number; select?: (rule: Rule) => boolean },
+): Promise<HealthStage> {
+  const dir = rulesDirectoryOf(config.paths.pipelines);
+  let rules: Rule[];
+  try {
+    rules = existsSync(dir) ? await loadRules(dir) : [];
+    if (rules.length === 0) logger.warn({ dir }, 'no health rules (no .yaml files in the rules directory): no exception cases will open');
+  } catch (err) {
+    if (err instanceof OrderlakeError) {
+      throw new OrderlakeError(err.code, `${err.message}\n(fix the rules, or set ORDERLAKE_HEALTH=off to run without them)`, { cause: err, context: err.context });
+    }
+    throw err;
+  }
+  const selected = options.select ? rules.filter(options.select) : rules;
+  const engine = createHealthEngine({ rules: selected, allowedLatenessMs: config.ORDERLAKE_HEALTH_LATENESS_MS });
+  const health = createHealthStage({
+    engine,
+    sink: storage.sink,
+    feed: createCaseFeed({ onListenerError: (err) => logger.error({ err }, 'case listener failed') }),
+    metrics,
+    now: options.now,
+    ...(options.ownerPartition ? { ownerPartition: options.ownerPartition } : {}),
+    onError: (err) => logger.error({ err }, 'an exception case could not be stored'),
+  });
+  // Strategy-change response time: from a file change to it being live here (metric and config_changes).
+  const liveAt = options.now();
+  for (const [kind, folder] of [['rules', dir], ['pipelines', config.paths.pipelines]] as const) {
+    const files = await configFilesOf(folder);
+    if (files[0] !== undefined) metrics.strategyChangeSeconds.set({ kind }, Math.max(0, liveAt - files[0].changedAt) / 1000);
+    try {
+      await recordConfigChanges(storage.client, storage.database, files.map((f) => ({ kind, file: path.basename(f.file), changedAt: f.changedAt, liveAt })));
+    } catch (err) {
+      logger.warn({ err, kind }, 'could not record the configuration files in config_changes');
+    }
+  }
+  logger.info({ rules: selected.map((r) => r.name), dir, latenessMs: config.ORDERLAKE_HEALTH_LATENESS_MS }, 'health rules loaded');
+  return health;
+}
+
+/**
+ * Holds the stored cases of restored orders again (and the shipment and source cases with
+ * `withShared`), then feeds those orders' views: a case whose condition still holds carries on
+ * under its id and version, one whose condition ended while the worker was down self-heals.
+ */
+async function restoreHealth(
+  health: HealthStage,
+  storage: Storage,
+  store: GoldenStore,
+  scope: { partitions: number[]; withShared: boolean; orderIds: readonly string[] },
+  logger: Logger,
+): Promise<void> {
+  const stored = await loadStoredCases({ client: storage.client, database: storage.database, partitions: scope.partitions, withShared: scope.withShared });
+  health.restore(stored);
+  const views = [];
+  for (const orderId of scope.orderIds) {
+    const view = store.get(orderId);
+    if (view !== null) views.push({ type: 'view' as const, orderId, view, version: view.version });
+  }
+  const changes = health.apply(views);
+  logger.info({ partitions: scope.partitions, cases: stored.length, changed: changes.length }, 'exception cases restored');
+}
+
+/** Reads the wall clock for the health rules every `everyMs` (event time moves on while sources are idle). */
+function startHealthClock(health: HealthStage, everyMs: number, logger: Logger): { stop(): void } {
+  const timer = setInterval(() => {
+    try {
+      health.tick();
+    } catch (err) {
+      logger.error({ err }, 'health clock tick failed');
+    }
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The arrivals of a merged Kafka slice: each event's source, event time and Kafka time. */
+function arrivalsOf(items: readonly MergeItem[]): Arrival[] {
+  return items.map((item) => ({ source: item.event.source, eventTime: eventTime(item.event), arrivedAt: item.position.timestamp }));
 }
 
 /**
@@ -286,6 +422,12 @@ export interface KafkaRuntime {
   feed: ChangeFeed;
   metrics: Metrics;
   /**
+   * The order rules on the orders this worker's merge partitions own (null with ORDERLAKE_HEALTH=off).
+   * Source and shipment rules need every source event or the link stage's waits in one place, and
+   * run in embedded mode and `replay --cases`.
+   */
+  health: HealthStage | null;
+  /**
    * Connects to Kafka (internal topics, producer), then has the merge, link and ingest stages join
    * their consumer groups, all three at once. Resolves once all three have joined; rejects when
    * one cannot start. Called once; `close` stops a start in progress.
@@ -330,6 +472,16 @@ export async function createKafkaRuntime(
     : createRdkafkaClient({ rdkafka: loadRdkafka(), connection: rdkafkaConnection(config), logger });
 
   const store = createGoldenStore({ now });
+  /** The merge partition owning each order this worker has merged or restored (for case rows). */
+  const partitionOfOrder = new Map<string, number>();
+  const health =
+    config.ORDERLAKE_HEALTH === 'on'
+      ? await createHealth(config, logger, storage, metrics, {
+          now,
+          ownerPartition: (orderId) => partitionOfOrder.get(orderId) ?? 0,
+          select: (rule) => subjectOf(rule.condition.kind) === 'order',
+        })
+      : null;
   const feed = createChangeFeed({ onListenerError: (err) => logger.error({ err }, 'change listener failed') });
   const ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, metrics, now });
   const merge = createMergeStage({ store, sink: storage.sink, feed, metrics, now, ...dormancyOf(config, storage, logger) });
@@ -363,7 +515,10 @@ export async function createKafkaRuntime(
       rebuildFailed.delete(p);
     }
     try {
-      return await rebuildState(storage, store, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS);
+      const restored = await rebuildState(storage, store, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS);
+      for (const { orderId, partition } of restored) partitionOfOrder.set(orderId, partition);
+      if (health) await restoreHealth(health, storage, store, { partitions, withShared: false, orderIds: restored.map((r) => r.orderId) }, logger);
+      return restored;
     } catch (err) {
       for (const p of partitions) rebuildFailed.add(p);
       throw err;
@@ -377,6 +532,7 @@ export async function createKafkaRuntime(
   let workers: { ingest: KafkaWorker; link: KafkaWorker; merge: KafkaWorker & { ready(): boolean } } | null = null;
   let lagMonitor: ConsumerLagMonitor | null = null;
   let loopDelay: { stop(): void } | null = null;
+  let healthClock: { stop(): void } | null = null;
   let starting: Promise<void> | null = null;
   let connecting: Promise<void> | null = null;
   let closing = false;
@@ -424,6 +580,20 @@ export async function createKafkaRuntime(
         deadLetters,
         now,
         ackWindow: config.ORDERLAKE_ACK_WINDOW,
+        ...(health
+          ? {
+              onMerged: (items: readonly MergeItem[], changes: readonly ViewChange[]) => {
+                for (const item of items) partitionOfOrder.set(item.orderId, item.ownerPartition);
+                health.observe({ changes, arrivals: arrivalsOf(items) });
+              },
+              onEvicted: (orderIds: readonly string[]) => {
+                for (const orderId of orderIds) {
+                  health.evict(orderId);
+                  partitionOfOrder.delete(orderId);
+                }
+              },
+            }
+          : {}),
       }),
     };
   }
@@ -485,6 +655,7 @@ export async function createKafkaRuntime(
     });
     lagMonitor.start();
     loopDelay = startEventLoopDelaySampler({ histogram: metrics.eventLoopDelay });
+    if (health) healthClock = startHealthClock(health, config.ORDERLAKE_HEALTH_TICK_MS, logger);
     logger.info({ brokers: config.KAFKA_BROKERS, client: kafka.library, group, topics: config.topics }, 'Kafka workers started');
   }
 
@@ -506,6 +677,7 @@ export async function createKafkaRuntime(
     store,
     feed,
     metrics,
+    health,
     start() {
       starting ??= startKafka();
       return starting;
@@ -541,6 +713,7 @@ export async function createKafkaRuntime(
       closing = true;
       kafkajsLog?.quiet();
       loopDelay?.stop();
+      healthClock?.stop();
       await lagMonitor?.stop();
       // Each stage finishes its batches, commits what is acknowledged and leaves its group (a
       // LeaveGroup request: the partitions move at once, not after a session timeout). The three

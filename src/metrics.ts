@@ -25,6 +25,14 @@ export const METRIC_NAMES = {
   httpRequests: 'orderlake_http_requests_total',
   httpRequestSeconds: 'orderlake_http_request_seconds',
   eventLoopDelay: 'orderlake_event_loop_delay_seconds',
+  casesOpened: 'orderlake_cases_opened_total',
+  casesResolved: 'orderlake_cases_resolved_total',
+  casesOpen: 'orderlake_cases_open',
+  caseResolveSeconds: 'orderlake_case_resolve_seconds',
+  sourceFreshness: 'orderlake_source_freshness_seconds',
+  sourceLag: 'orderlake_source_lag_seconds',
+  healthWatermarkLag: 'orderlake_health_watermark_lag_seconds',
+  strategyChangeSeconds: 'orderlake_strategy_change_seconds',
 } as const;
 
 export interface Metrics {
@@ -54,6 +62,22 @@ export interface Metrics {
   httpRequestSeconds: Histogram<'route'>;
   /** How late the event loop ran a timer due every 10 ms; fed by `startEventLoopDelaySampler` (src/event-loop-delay.ts). */
   eventLoopDelay: Histogram;
+  /** Exception cases opened, by rule and severity (a reopened case counts again). */
+  casesOpened: Counter<'rule' | 'severity'>;
+  /** Cases resolved, by rule and resolution (self_healed, by_agent): the self-heal rate is their ratio. */
+  casesResolved: Counter<'rule' | 'resolution'>;
+  /** Unresolved cases this worker holds now, by rule, severity and whether at risk (not yet breached): stuck orders per stage. */
+  casesOpen: Gauge<'rule' | 'severity' | 'at_risk'>;
+  /** Event time from opening to resolving a case, by rule and resolution. */
+  caseResolveSeconds: Histogram<'rule' | 'resolution'>;
+  /** Source event time to arrival (Kafka time), by source system. */
+  sourceFreshness: Histogram<'source'>;
+  /** Wall clock minus the newest event time seen from each source system. */
+  sourceLag: Gauge<'source'>;
+  /** Wall clock minus the health rules' event-time watermark. */
+  healthWatermarkLag: Gauge;
+  /** From a rule or pipeline file's last change (mtime) to it being live in this worker, by kind. */
+  strategyChangeSeconds: Gauge<'kind'>;
 }
 
 /** What `orderlake_batch_seconds` times: the three Kafka stages' batches, and embedded mode's. */
@@ -101,6 +125,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     pushLatencyKafka: new Histogram({ name: METRIC_NAMES.pushLatencyKafka, help: 'Kafka append time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),
     httpRequests: new Counter({ name: METRIC_NAMES.httpRequests, help: 'HTTP requests answered, by route, method and status', labelNames: ['route', 'method', 'status'], registers }),
     httpRequestSeconds: new Histogram({ name: METRIC_NAMES.httpRequestSeconds, help: 'HTTP response time, by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers }),
+    casesOpened: new Counter({ name: METRIC_NAMES.casesOpened, help: 'Exception cases opened by the health rules, by rule and severity (a reopened case counts again)', labelNames: ['rule', 'severity'], registers }),
+    casesResolved: new Counter({ name: METRIC_NAMES.casesResolved, help: 'Exception cases resolved, by rule and resolution (self_healed: the missing event arrived; by_agent)', labelNames: ['rule', 'resolution'], registers }),
+    casesOpen: new Gauge({ name: METRIC_NAMES.casesOpen, help: 'Unresolved exception cases held by this worker, by rule, severity and at_risk (true: warned, not yet breached): orders stuck per stage right now', labelNames: ['rule', 'severity', 'at_risk'], registers }),
+    caseResolveSeconds: new Histogram({ name: METRIC_NAMES.caseResolveSeconds, help: 'Event time from a case opening to its resolution, by rule and resolution', labelNames: ['rule', 'resolution'], buckets: [60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200], registers }),
+    sourceFreshness: new Histogram({ name: METRIC_NAMES.sourceFreshness, help: 'Source event time to its arrival in orderlake (Kafka append time), by source system (crm, wms, tms)', labelNames: ['source'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 900, 3600, 14400], registers }),
+    sourceLag: new Gauge({ name: METRIC_NAMES.sourceLag, help: 'Wall clock minus the newest event time seen from each source system, seconds', labelNames: ['source'], registers }),
+    healthWatermarkLag: new Gauge({ name: METRIC_NAMES.healthWatermarkLag, help: "Wall clock minus the health rules' event-time watermark (allowed lateness included), seconds", registers }),
+    strategyChangeSeconds: new Gauge({ name: METRIC_NAMES.strategyChangeSeconds, help: 'Strategy-change response time: from the newest rule or pipeline file change (mtime) to it being live in this worker, by kind (rules, pipelines)', labelNames: ['kind'], registers }),
     eventLoopDelay: new Histogram({ name: METRIC_NAMES.eventLoopDelay, help: 'How late the event loop ran a timer due every 10 ms (one sample per run; a stall is one sample as long as the stall): everything on this worker waits that long', buckets: LATENCY_BUCKETS, registers }),
   };
 }

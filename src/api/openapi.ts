@@ -24,6 +24,8 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
       },
       tags: [
         { name: 'orders', description: 'Order lookups for agents (role agent or admin)' },
+        { name: 'insights', description: 'Health figures of the order flow for the console and dashboards (role agent or admin)' },
+        { name: 'cases', description: 'Exception cases the health rules open, and agent actions on them (role agent or admin)' },
         { name: 'sql', description: 'Read-only SQL for analysts (role analyst or admin)' },
         { name: 'operations', description: 'Liveness, readiness, metrics (public)' },
       ],

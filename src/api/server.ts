@@ -10,7 +10,9 @@ import { installAuth, type Authenticator } from './auth/index.js';
 import { installErrorHandling } from './http-error.js';
 import { installHttpMetrics } from './http-metrics.js';
 import { registerOpenApi } from './openapi.js';
+import { registerCaseRoutes, type CaseActions } from './routes/cases.js';
 import { registerConsoleRoutes } from './routes/console-files.js';
+import { registerInsightRoutes } from './routes/insights.js';
 import { registerShipmentRoutes, type OrphanShipment } from './routes/shipments.js';
 import { registerOpsRoutes, type Readiness } from './routes/ops.js';
 import { registerOrderRoutes } from './routes/orders.js';
@@ -42,6 +44,10 @@ export interface ApiDeps {
   version?: string;
   /** Shipments waiting too long for their order link (this worker's linker); `/shipments/orphans` when given. */
   orphans?: { list: () => OrphanShipment[]; afterMs: number };
+  /** The worker's health stage (exception cases): agent actions and live cases. Absent when the rules are off. */
+  health?: CaseActions;
+  /** Wall clock of agent actions, epoch ms. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Largest request body, bytes: a SQL statement is the biggest thing anyone sends. */
@@ -67,6 +73,8 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
   registerOrderRoutes(app, { store: deps.store, client: deps.client, database: deps.database });
+  registerCaseRoutes(app, { health: deps.health, client: deps.client, database: deps.database, now: deps.now ?? Date.now });
+  registerInsightRoutes(app, { client: deps.client, database: deps.database, ...(deps.now ? { now: deps.now } : {}) });
   registerSqlRoutes(app, {
     sql: createAnalystSql(deps.sql),
     maxResultRows: deps.sql.maxResultRows,

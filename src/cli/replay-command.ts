@@ -8,8 +8,6 @@ import { readReplayFile } from '../sources/replay-file.js';
 import { toDeadLetter } from '../pipeline/dead-letter.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
 import { compareCodePoints } from '../golden/index.js';
-import { batchInputs, createHealthEngine, loadRules, rulesDirectoryOf, type HealthEngine } from '../health/index.js';
-import type { BatchResult } from '../pipeline/embedded-pipeline.js';
 
 export interface ReplayOptions {
   file: string;
@@ -46,24 +44,17 @@ export interface ReplaySummary {
  */
 export async function runReplay(config: Config, logger: Logger, options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
+  // With `cases`, the health rules run in event time exactly as in the live pipeline (the same stage,
+  // fed batch by batch), without the wall clock: the cases depend on the recording alone. They are
+  // stored in ClickHouse too.
   const runtime = await createEmbeddedRuntime(config, logger, {
     dataPath: options.dataPath,
     database: options.database,
     recreate: true,
+    health: options.cases !== undefined,
+    healthClock: false,
   });
-  const { pipeline, storage } = runtime;
-  // The health rules in event time: fed exactly what the live merge would feed them, batch by batch,
-  // so the cases are the ones the live run produced from the same recording.
-  const health: HealthEngine | undefined = options.cases
-    ? createHealthEngine({ rules: await loadRules(rulesDirectoryOf(config.paths.pipelines)), allowedLatenessMs: config.ORDERLAKE_HEALTH_LATENESS_MS })
-    : undefined;
-  const feedHealth = (result: BatchResult) => {
-    if (!health) return;
-    const inputs = batchInputs(result.changes, result.arrivals);
-    // Views first, then the shipment waits of the batch, then its arrivals (which move the watermark).
-    const views = inputs.filter((i) => i.type === 'view');
-    health.apply([...views, ...result.shipments, ...inputs.filter((i) => i.type !== 'view')]);
-  };
+  const { pipeline, storage, health } = runtime;
   let linesRead = 0;
   let events = 0;
   let tombstones = 0;
@@ -74,7 +65,6 @@ export async function runReplay(config: Config, logger: Logger, options: ReplayO
   const runBatch = async () => {
     if (batch.length === 0) return;
     const result = await pipeline.process(batch);
-    feedHealth(result);
     events += result.events;
     tombstones += result.tombstones;
     deadLetters += result.deadLetters;
@@ -128,7 +118,7 @@ export async function runReplay(config: Config, logger: Logger, options: ReplayO
     }
     let cases: ReplaySummary['cases'];
     if (health && options.cases) {
-      const all = health.cases();
+      const all = health.held();
       const file = createWriteStream(path.resolve(options.cases), { encoding: 'utf8' });
       for (const c of all) if (!file.write(JSON.stringify(c) + '\n')) await once(file, 'drain');
       file.end();

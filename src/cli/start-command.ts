@@ -15,6 +15,7 @@ import type { ChangeFeed } from '../feed/index.js';
 import type { Metrics } from '../metrics.js';
 import type { Storage } from '../main.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
+import type { HealthStage } from '../pipeline/health-stage.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
 /** Writes one plain, human-readable line (the console URL) next to the JSON logs on stderr. */
@@ -113,6 +114,8 @@ async function startApi(
     readiness(): Promise<Readiness>;
     /** The linker whose waiting shipments this worker reports as orphans. */
     linker?: ShipmentLinker;
+    /** The health stage: exception cases (null when the rules are off). */
+    health: HealthStage | null;
   },
 ): Promise<RunningApi> {
   const { config: authConfig, demoToken } = ensureDemoToken(
@@ -146,6 +149,7 @@ async function startApi(
       maxResultRows: config.ORDERLAKE_SQL_MAX_RESULT_ROWS,
     },
     readiness: parts.readiness,
+    ...(parts.health !== null ? { health: parts.health } : {}),
     ...(parts.linker !== undefined
       ? {
           orphans: {

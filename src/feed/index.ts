@@ -1,1 +1,2 @@
 export { createChangeFeed, type ChangeFeed, type ChangeListener, type FeedChange } from './change-feed.js';
+export { createCaseFeed, type CaseFeed, type CaseListener } from './case-feed.js';

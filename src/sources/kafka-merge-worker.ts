@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { GoldenStore } from '../golden/index.js';
+import type { GoldenStore, ViewChange } from '../golden/index.js';
 import type { MergeItem, MergeStage } from '../pipeline/merge-stage.js';
 import { decodeEventMessage } from '../pipeline/internal-messages.js';
 import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.js';
@@ -32,6 +32,10 @@ export function createKafkaMergeWorker(deps: {
   now: () => number;
   /** Batches per partition handed off and not yet acknowledged (see ConsumerGroupSpec). */
   ackWindow?: number;
+  /** Each merged slice and the view changes it made (the health rules follow them). */
+  onMerged?(items: readonly MergeItem[], changes: readonly ViewChange[]): void;
+  /** Orders evicted from memory because their partition was revoked. */
+  onEvicted?(orderIds: readonly string[]): void;
 }): KafkaWorker & { ready(): boolean } {
   const { consumer, logger, store, merge, topic } = deps;
   const assigned = new Set<number>();
@@ -42,15 +46,16 @@ export function createKafkaMergeWorker(deps: {
   const ownerOf = new Map<string, number>();
 
   function evict(partitions: ReadonlySet<number>): number {
-    let evicted = 0;
+    const evicted: string[] = [];
     for (const [orderId, p] of ownerOf) {
       if (partitions.has(p)) {
         store.evict(orderId);
         ownerOf.delete(orderId);
-        evicted++;
+        evicted.push(orderId);
       }
     }
-    return evicted;
+    if (evicted.length > 0) deps.onEvicted?.(evicted);
+    return evicted.length;
   }
 
   function ensureRebuilt(partition: number): Promise<void> {
@@ -112,7 +117,10 @@ export function createKafkaMergeWorker(deps: {
     }
     // In slices, yielding between them, so pushes of one slice go out while the next is merged.
     // Closed orders asleep in ClickHouse come back with each slice, just before their events.
-    await inChunks(items, (slice) => merge.merge(slice));
+    await inChunks(items, async (slice) => {
+      const changes = await merge.merge(slice);
+      deps.onMerged?.(slice, changes);
+    });
     // Handed off: pushes are out; the offsets follow once the lake rows are stored.
     return { acknowledged: deps.flush() };
   }

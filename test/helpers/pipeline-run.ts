@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -27,6 +27,8 @@ export async function pipelinesWithTopicPrefix(prefix: string): Promise<{ dir: s
     doc.topic = topics[doc.topic]!;
     await writeFile(path.join(dir, file), stringify(doc));
   }
+  // The health rules go with the pipelines (pipelines/rules/).
+  await cp(path.join(REPO_ROOT, 'pipelines', 'rules'), path.join(dir, 'rules'), { recursive: true });
   return { dir, topics };
 }
 

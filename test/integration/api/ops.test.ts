@@ -56,9 +56,34 @@ describe('operations, OpenAPI, docs and console files', () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     const operations = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`));
     expect(operations.sort()).toEqual(
-      ['GET /health', 'GET /metrics', 'GET /orders', 'GET /orders/{order_id}', 'GET /orders/{order_id}/timeline', 'GET /ready', 'GET /shipments/orphans', 'POST /sql'].sort(),
+      [
+        'GET /health',
+        'GET /metrics',
+        'GET /orders',
+        'GET /orders/{order_id}',
+        'GET /orders/{order_id}/timeline',
+        'GET /orders/{order_id}/cases',
+        'GET /cases',
+        'GET /cases/{case_id}',
+        'POST /cases/{case_id}/actions',
+        'GET /insights/health',
+        'GET /ready',
+        'GET /shipments/orphans',
+        'POST /sql',
+      ].sort(),
     );
-    for (const [p, op] of [['/orders/{order_id}', 'get'], ['/orders', 'get'], ['/orders/{order_id}/timeline', 'get'], ['/sql', 'post'], ['/shipments/orphans', 'get']] as const) {
+    for (const [p, op] of [
+      ['/orders/{order_id}', 'get'],
+      ['/orders', 'get'],
+      ['/orders/{order_id}/timeline', 'get'],
+      ['/sql', 'post'],
+      ['/shipments/orphans', 'get'],
+      ['/cases', 'get'],
+      ['/cases/{case_id}', 'get'],
+      ['/cases/{case_id}/actions', 'post'],
+      ['/orders/{order_id}/cases', 'get'],
+      ['/insights/health', 'get'],
+    ] as const) {
       const operation = doc.paths[p]![op]!;
       expect(operation.security, p).toEqual([{ bearerAuth: [] }]);
       expect(Object.keys(operation.responses).sort(), p).toEqual(expect.arrayContaining(['200', '400', '401', '403']));

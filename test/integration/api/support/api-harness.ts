@@ -93,6 +93,7 @@ function apiFor(
     readiness: async () => ({ ready: true, checks: { clickhouse: true, state_rebuilt: true, kafka_assigned: 'embedded mode' } }),
     consoleDir: h.consoleDir,
     orphans: { list: () => h.runtime.linker.orphans(Date.now(), 0), afterMs: 0 },
+    ...(h.runtime.health ? { health: h.runtime.health } : {}),
   });
 }
 
