@@ -18,7 +18,7 @@ import { registerOpsRoutes, type Readiness } from './routes/ops.js';
 import { registerOrderRoutes } from './routes/orders.js';
 import { registerSqlRoutes } from './routes/sql.js';
 import { createAnalystSql, type AnalystSqlOptions } from './sql/analyst-sql.js';
-import { registerFeedRoutes, type FeedOptions } from './ws/index.js';
+import { registerFeedRoutes, type CaseStream, type FeedOptions } from './ws/index.js';
 
 export interface ApiDeps {
   logger: Logger;
@@ -44,8 +44,11 @@ export interface ApiDeps {
   version?: string;
   /** Shipments waiting too long for their order link (this worker's linker); `/shipments/orphans` when given. */
   orphans?: { list: () => OrphanShipment[]; afterMs: number };
-  /** The worker's health stage (exception cases): agent actions and live cases. Absent when the rules are off. */
-  health?: CaseActions;
+  /**
+   * The worker's health stage (exception cases): agent actions, and the live cases the feed's
+   * `cases` stream serves. Absent when the rules are off.
+   */
+  health?: CaseActions & CaseStream;
   /** Wall clock of agent actions, epoch ms. Default `Date.now`. */
   now?: () => number;
 }
@@ -89,6 +92,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       auth: deps.auth,
       metrics: deps.metrics,
       logger: deps.logger,
+      ...(deps.health !== undefined ? { cases: deps.health } : {}),
       ...(deps.feedOptions !== undefined ? { options: deps.feedOptions } : {}),
     });
   }

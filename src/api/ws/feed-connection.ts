@@ -1,17 +1,21 @@
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { Metrics } from '../../metrics.js';
-import type { ClientMessageParser } from './client-message.js';
+import type { CaseSubscription, OpenedCaseSubscription } from './case-subscription.js';
+import type { ClientMessageParser, ClientMessageProblem } from './client-message.js';
 import type { FeedOptions } from './feed-options.js';
-import { CLOSE_SLOW_CONSUMER, type SubscribeMessage, type SubscriptionId } from './feed-protocol.js';
+import { CLOSE_SLOW_CONSUMER, type CaseSubscribeMessage, type SubscribeMessage, type SubscriptionId } from './feed-protocol.js';
 import type { FeedSubscription, OpenedSubscription } from './feed-subscription.js';
 import { createOutbox, toServerMessage, type OutboxItem } from './outbox.js';
 import type { ErrorCode } from '../../errors.js';
 
+/** A subscription of either stream: orders or cases. */
+export type AnySubscription = FeedSubscription | CaseSubscription;
+
 /** Where a connection registers its subscriptions, so the hub offers each change only to those that may want it. */
 export interface SubscriptionIndex {
-  add(subscription: FeedSubscription, connection: FeedConnection): void;
-  remove(subscription: FeedSubscription): void;
+  add(subscription: AnySubscription, connection: FeedConnection): void;
+  remove(subscription: AnySubscription): void;
 }
 
 /** One client of the live feed: its subscriptions, its coalescing outbox and its flow control. */
@@ -37,7 +41,8 @@ export interface FeedConnectionDeps {
   peer: string;
   options: FeedOptions;
   parse: ClientMessageParser;
-  open(message: SubscribeMessage): OpenedSubscription;
+  /** Opens a subscription of the stream the message names, or refuses it (a stream this server does not serve). */
+  open(message: SubscribeMessage | CaseSubscribeMessage): OpenedSubscription | OpenedCaseSubscription | ClientMessageProblem;
   index: SubscriptionIndex;
   metrics: Metrics;
   logger: Logger;
@@ -48,7 +53,7 @@ export interface FeedConnectionDeps {
 export function createFeedConnection(deps: FeedConnectionDeps): FeedConnection {
   const { socket, options, metrics, logger, now } = deps;
   const outbox = createOutbox();
-  const subscriptions = new Map<string, FeedSubscription>();
+  const subscriptions = new Map<string, AnySubscription>();
   let closing = false;
   let awaitingPong = false;
   let blockedSince: number | null = null;
@@ -98,9 +103,13 @@ export function createFeedConnection(deps: FeedConnectionDeps): FeedConnection {
         error('OL_ERR_WS_SUBSCRIPTION', `at most ${options.maxSubscriptions} subscriptions per connection`, message.id);
       } else {
         const opened = deps.open(message);
-        subscriptions.set(keyOf(message.id), opened.subscription);
-        deps.index.add(opened.subscription, connection);
-        for (const item of opened.items) connection.enqueue(item);
+        if ('code' in opened) {
+          error(opened.code, opened.message, opened.id);
+        } else {
+          subscriptions.set(keyOf(message.id), opened.subscription);
+          deps.index.add(opened.subscription, connection);
+          for (const item of opened.items) connection.enqueue(item);
+        }
       }
     }
     connection.flush();

@@ -3,9 +3,12 @@ import type WebSocket from 'ws';
 import type { ChangeFeed, FeedChange } from '../../feed/index.js';
 import type { GoldenStore } from '../../golden/index.js';
 import type { Metrics } from '../../metrics.js';
+import type { CaseChange } from '../../health/index.js';
+import type { CaseStream } from './case-stream.js';
+import { openCaseSubscription, type CaseSubscription } from './case-subscription.js';
 import { createChangeHistory } from './change-history.js';
 import { createClientMessageParser } from './client-message.js';
-import { createFeedConnection, type FeedConnection } from './feed-connection.js';
+import { createFeedConnection, type AnySubscription, type FeedConnection } from './feed-connection.js';
 import type { FeedOptions } from './feed-options.js';
 import { openSubscription, type FeedSubscription } from './feed-subscription.js';
 import { deltaOf } from './order-delta.js';
@@ -26,7 +29,7 @@ export interface FeedHubStats {
   historyEntries: number;
 }
 
-/** The WebSocket hub: fans golden view changes out to the feed's connections. */
+/** The WebSocket hub: fans golden view changes (and case changes, when given) out to the feed's connections. */
 export interface FeedHub {
   /** Takes over an upgraded socket whose principal has been checked. */
   attach(socket: WebSocket, peer: string): void;
@@ -38,6 +41,11 @@ export interface FeedHub {
 export interface FeedHubDeps {
   feed: ChangeFeed;
   store: GoldenStore;
+  /**
+   * The health runtime's cases: when given, `stream: 'cases'` subscriptions are served; without
+   * it they are refused with an error frame (`OL_ERR_WS_SUBSCRIPTION`).
+   */
+  cases?: CaseStream;
   metrics: Metrics;
   logger: Logger;
   options: FeedOptions;
@@ -56,17 +64,22 @@ export function createFeedHub(deps: FeedHubDeps): FeedHub {
   const history = createChangeHistory({ perOrder: options.historyPerOrder, maxEntries: options.historyMaxEntries });
   const parse = createClientMessageParser(options);
   const connections = new Set<FeedConnection>();
-  const owners = new Map<FeedSubscription, FeedConnection>();
+  const owners = new Map<AnySubscription, FeedConnection>();
   const byOrder = new Map<string, Set<FeedSubscription>>();
   const scanning = new Set<FeedSubscription>();
+  const caseSubscriptions = new Set<CaseSubscription>();
   const dirty = new Set<FeedConnection>();
   let flushScheduled = false;
   let drainTimer: NodeJS.Timeout | null = null;
   let pingTimer: NodeJS.Timeout | null = null;
 
   const index = {
-    add(subscription: FeedSubscription, connection: FeedConnection) {
+    add(subscription: AnySubscription, connection: FeedConnection) {
       owners.set(subscription, connection);
+      if (subscription.stream === 'cases') {
+        caseSubscriptions.add(subscription);
+        return;
+      }
       const ids = subscription.filter.orderIds;
       if (ids === null) {
         scanning.add(subscription);
@@ -78,8 +91,12 @@ export function createFeedHub(deps: FeedHubDeps): FeedHub {
         set.add(subscription);
       }
     },
-    remove(subscription: FeedSubscription) {
+    remove(subscription: AnySubscription) {
       owners.delete(subscription);
+      if (subscription.stream === 'cases') {
+        caseSubscriptions.delete(subscription);
+        return;
+      }
       scanning.delete(subscription);
       for (const id of subscription.filter.orderIds ?? []) {
         const set = byOrder.get(id);
@@ -124,6 +141,31 @@ export function createFeedHub(deps: FeedHubDeps): FeedHub {
     dirty.add(connection);
   }
 
+  function scheduleFlush(): void {
+    if (dirty.size > 0 && !flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushDirty);
+    }
+  }
+
+  function offerCase(change: CaseChange): void {
+    for (const subscription of caseSubscriptions) {
+      const item = subscription.itemFor(change);
+      if (item === null) continue;
+      const connection = owners.get(subscription);
+      if (connection === undefined) continue;
+      connection.enqueue(item);
+      dirty.add(connection);
+    }
+  }
+
+  const unsubscribeCases =
+    deps.cases?.feed.subscribe((changes) => {
+      if (caseSubscriptions.size === 0) return;
+      for (const change of changes) offerCase(change);
+      scheduleFlush();
+    }) ?? (() => undefined);
+
   const unsubscribe = deps.feed.subscribe((changes) => {
     for (const change of changes) {
       const delta = deltaOf(change);
@@ -134,10 +176,7 @@ export function createFeedHub(deps: FeedHubDeps): FeedHub {
       if (named !== undefined) for (const subscription of named) offer(subscription, delta, change, times);
       for (const subscription of scanning) offer(subscription, delta, change, times);
     }
-    if (dirty.size > 0 && !flushScheduled) {
-      flushScheduled = true;
-      queueMicrotask(flushDirty);
-    }
+    scheduleFlush();
   });
 
   return {
@@ -147,7 +186,13 @@ export function createFeedHub(deps: FeedHubDeps): FeedHub {
         peer,
         options,
         parse,
-        open: (message) => openSubscription(message, { store, history, maxSnapshotOrders: options.maxSnapshotOrders }),
+        open: (message) => {
+          if (message.stream !== 'cases') return openSubscription(message, { store, history, maxSnapshotOrders: options.maxSnapshotOrders });
+          if (deps.cases === undefined) {
+            return { code: 'OL_ERR_WS_SUBSCRIPTION', message: 'the cases stream is not served here: this server runs no health rules', id: message.id };
+          }
+          return openCaseSubscription(message, { held: deps.cases.held(), maxSnapshotCases: options.maxSnapshotCases });
+        },
         index,
         metrics,
         logger,
@@ -187,6 +232,7 @@ export function createFeedHub(deps: FeedHubDeps): FeedHub {
     },
     close() {
       unsubscribe();
+      unsubscribeCases();
       if (drainTimer !== null) clearInterval(drainTimer);
       if (pingTimer !== null) clearInterval(pingTimer);
       drainTimer = null;

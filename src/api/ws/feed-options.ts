@@ -1,8 +1,8 @@
 import type { Role } from '../auth/index.js';
 
 /**
- * Limits and timings of the live order feed. Every bound here exists so that memory stays bounded
- * whatever a client does (subscribes to everything, stops reading, sends garbage).
+ * Limits and timings of the live feed (orders and cases). Every bound here exists so that memory
+ * stays bounded whatever a client does (subscribes to everything, stops reading, sends garbage).
  */
 export interface FeedOptions {
   /** Route path of the feed. Default `/ws`. */
@@ -12,6 +12,11 @@ export interface FeedOptions {
    * says `truncated: true`. Default 1,000 orders.
    */
   maxSnapshotOrders: number;
+  /**
+   * Cases at most in one `case_snapshot` (most urgent first: severity, then oldest); beyond it the
+   * snapshot says `truncated: true`. Default 1,000 cases.
+   */
+  maxSnapshotCases: number;
   /** Subscriptions at most per connection. Default 32. */
   maxSubscriptions: number;
   /** Order ids at most in one `filter.order_ids`. Default 1,000. */
@@ -65,6 +70,7 @@ export interface FeedOptions {
 export const DEFAULT_FEED_OPTIONS: Readonly<FeedOptions> = Object.freeze({
   path: '/ws',
   maxSnapshotOrders: 1_000,
+  maxSnapshotCases: 1_000,
   maxSubscriptions: 32,
   maxOrderIds: 1_000,
   maxVersions: 5_000,

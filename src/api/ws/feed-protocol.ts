@@ -1,10 +1,12 @@
 import type { GoldenView } from '../../golden/index.js';
+import type { HealthCase, Severity } from '../../health/index.js';
 import type { ErrorCode } from '../../errors.js';
 
 /**
- * The JSON messages of the live order feed (`/ws`). One text frame carries one message; every
- * message has a `type`. Subscription ids are chosen by the client and echoed on everything that
- * belongs to the subscription.
+ * The JSON messages of the live feed (`/ws`). One text frame carries one message; every message
+ * has a `type`. Subscription ids are chosen by the client and echoed on everything that belongs
+ * to the subscription. A subscription follows one stream: orders (the default) or exception cases
+ * (`stream: 'cases'`); both share the connection, its queue and its flow control.
  */
 
 export type SubscriptionId = string | number;
@@ -23,8 +25,30 @@ export interface OrderFilter {
 export interface SubscribeMessage {
   type: 'subscribe';
   id: SubscriptionId;
+  /** Absent or `'orders'`: the order stream (a client may also write it out). */
+  stream?: 'orders';
   filter: OrderFilter;
   /** What a reconnecting client already holds: order id → version. */
+  versions?: Record<string, number>;
+}
+
+/**
+ * Which cases a cases subscription follows; every given condition must hold. Lists match any of
+ * their values. `status` defaults to `active` (open or acknowledged); `all` adds resolved cases.
+ */
+export interface CaseFilter {
+  queue?: string[];
+  severity?: Severity[];
+  rule?: string[];
+  status?: 'active' | 'all';
+}
+
+export interface CaseSubscribeMessage {
+  type: 'subscribe';
+  id: SubscriptionId;
+  stream: 'cases';
+  filter: CaseFilter;
+  /** What a reconnecting client already holds: case id → version. */
   versions?: Record<string, number>;
 }
 
@@ -37,7 +61,7 @@ export interface PingMessage {
   type: 'ping';
 }
 
-export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage;
+export type ClientMessage = SubscribeMessage | CaseSubscribeMessage | UnsubscribeMessage | PingMessage;
 
 export interface SubscribedMessage {
   type: 'subscribed';
@@ -85,6 +109,34 @@ export interface DeletedMessage {
   version: number | null;
 }
 
+/**
+ * Whole cases, after a cases subscribe: the matching cases the client does not hold yet, most
+ * urgent first (severity critical → info, then oldest `opened_at`, then `case_id`), capped;
+ * `truncated` when more matched.
+ */
+export interface CaseSnapshotMessage {
+  type: 'case_snapshot';
+  id: SubscriptionId;
+  cases: HealthCase[];
+  truncated?: true;
+}
+
+/**
+ * A case changed from `from_version` to `version` (0 for a case new to the subscription): `case`
+ * is the whole case as it is now, so applying it never needs the steps in between. `removed: true`
+ * is sent once when the case stops matching the filter (e.g. resolved under an `active` filter);
+ * the client drops it.
+ */
+export interface CaseMessage {
+  type: 'case';
+  id: SubscriptionId;
+  case_id: string;
+  from_version: number;
+  version: number;
+  case: HealthCase;
+  removed?: true;
+}
+
 export interface ErrorMessage {
   type: 'error';
   code: ErrorCode;
@@ -102,6 +154,8 @@ export type ServerMessage =
   | SnapshotMessage
   | DeltaMessage
   | DeletedMessage
+  | CaseSnapshotMessage
+  | CaseMessage
   | ErrorMessage
   | PongMessage;
 

@@ -11,6 +11,7 @@ import { createRecentSet, type RecentSet } from './recent-set.js';
  * which orders the client holds, so that an order it never received comes with every field.
  */
 export interface FeedSubscription {
+  readonly stream: 'orders';
   readonly id: SubscriptionId;
   readonly filter: CompiledFilter;
   /**
@@ -99,6 +100,7 @@ export function openSubscription(
   }
 
   const subscription: FeedSubscription = {
+    stream: 'orders',
     id,
     filter,
     itemFor(delta, change, times) {

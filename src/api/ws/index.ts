@@ -6,6 +6,7 @@ import type { ChangeFeed } from '../../feed/index.js';
 import type { GoldenStore } from '../../golden/index.js';
 import type { Metrics } from '../../metrics.js';
 import type { Authenticator, Principal } from '../auth/index.js';
+import type { CaseStream } from './case-stream.js';
 import { authorizeUpgrade } from './feed-auth.js';
 import { createFeedHub, type FeedHub } from './feed-hub.js';
 import { resolveFeedOptions, type FeedOptions } from './feed-options.js';
@@ -13,10 +14,18 @@ import { resolveFeedOptions, type FeedOptions } from './feed-options.js';
 export { createFeedHub, type FeedHub, type FeedHubStats } from './feed-hub.js';
 export { DEFAULT_FEED_OPTIONS, resolveFeedOptions, type FeedOptions } from './feed-options.js';
 export * from './feed-protocol.js';
+export type { CaseStream } from './case-stream.js';
+export { compareCaseUrgency } from './case-filter.js';
 
 export interface FeedRouteDeps {
   feed: ChangeFeed;
   store: GoldenStore;
+  /**
+   * The health runtime's cases (its case service fits): when given, the feed also serves
+   * `stream: 'cases'` subscriptions; without it they are refused with an error frame. Ignored when
+   * `hub` is given (build that hub with them).
+   */
+  cases?: CaseStream;
   auth: Authenticator;
   metrics: Metrics;
   logger: Logger;
@@ -26,7 +35,7 @@ export interface FeedRouteDeps {
 }
 
 /**
- * Adds the live order feed at `options.path` (default `/ws`), registering @fastify/websocket first
+ * Adds the live feed (orders, and cases when `cases` is given) at `options.path` (default `/ws`), registering @fastify/websocket first
  * when the app does not have it. The token is checked before the upgrade, so a refused client
  * gets a plain HTTP 401/403 and never an open socket.
  */
@@ -37,7 +46,16 @@ export async function registerFeedRoutes(app: FastifyInstance, deps: FeedRouteDe
     await app.register(fastifyWebsocket, { options: { maxPayload: options.maxPayloadBytes } });
   }
   const hub =
-    deps.hub ?? createFeedHub({ feed: deps.feed, store: deps.store, metrics: deps.metrics, logger, options, now: Date.now });
+    deps.hub ??
+    createFeedHub({
+      feed: deps.feed,
+      store: deps.store,
+      ...(deps.cases !== undefined ? { cases: deps.cases } : {}),
+      metrics: deps.metrics,
+      logger,
+      options,
+      now: Date.now,
+    });
   const principals = new WeakMap<IncomingMessage, Principal>();
   app.addHook('onClose', async () => hub.close());
 

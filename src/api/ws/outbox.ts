@@ -1,4 +1,5 @@
 import type { GoldenView } from '../../golden/index.js';
+import type { HealthCase } from '../../health/index.js';
 import type { ServerMessage, SubscriptionId } from './feed-protocol.js';
 import { everyField } from './order-delta.js';
 
@@ -36,13 +37,29 @@ export interface GapItem {
   view: GoldenView;
 }
 
-export type OutboxItem = { kind: 'message'; message: ServerMessage } | DeltaItem | DeletedItem | GapItem;
+/**
+ * A case of a cases subscription, whole: `removed` when it left the filter. Newer items of the same
+ * case replace the pending one, keeping its `fromVersion`.
+ */
+export interface CaseItem {
+  kind: 'case';
+  subscription: SubscriptionId;
+  caseId: string;
+  fromVersion: number;
+  version: number;
+  case: HealthCase;
+  removed: boolean;
+}
+
+export type OutboxItem = { kind: 'message'; message: ServerMessage } | DeltaItem | DeletedItem | GapItem | CaseItem;
 
 /**
  * A connection's pending messages, first in first out, holding at most one item per subscription
  * and order: a newer change of an order merges into the pending one (older `from_version`, newest
  * `version`, union of fields with the latest values). So a client that cannot keep up costs
- * memory per order it follows, not per change, and still receives every version step.
+ * memory per order it follows, not per change, and still receives every version step. Cases
+ * coalesce the same way, per subscription and case (the newest whole case, the oldest
+ * `from_version`).
  */
 export interface Outbox {
   push(item: OutboxItem): void;
@@ -62,9 +79,15 @@ export function createOutbox(): Outbox {
         items.set(`m${seq++}`, item);
         return;
       }
+      if (item.kind === 'case') {
+        const key = caseKey(item.subscription, item.caseId);
+        const pending = items.get(key);
+        items.set(key, pending?.kind === 'case' ? { ...item, fromVersion: pending.fromVersion } : item);
+        return;
+      }
       const key = orderKey(item.subscription, item.orderId);
       const pending = items.get(key);
-      items.set(key, pending === undefined || pending.kind === 'message' ? item : coalesce(pending, item));
+      items.set(key, pending === undefined || pending.kind === 'message' || pending.kind === 'case' ? item : coalesce(pending, item));
     },
     shift() {
       const first = items.entries().next();
@@ -74,8 +97,9 @@ export function createOutbox(): Outbox {
     },
     dropSubscription(id) {
       const prefix = `o${JSON.stringify(id)}\u0000`;
+      const casePrefix = `c${JSON.stringify(id)}\u0000`;
       for (const [key, item] of items) {
-        if (key.startsWith(prefix) || (item.kind === 'message' && 'id' in item.message && item.message.id === id)) items.delete(key);
+        if (key.startsWith(prefix) || key.startsWith(casePrefix) || (item.kind === 'message' && 'id' in item.message && item.message.id === id)) items.delete(key);
       }
     },
     clear() {
@@ -89,6 +113,10 @@ export function createOutbox(): Outbox {
 
 function orderKey(subscription: SubscriptionId, orderId: string): string {
   return `o${JSON.stringify(subscription)}\u0000${orderId}`;
+}
+
+function caseKey(subscription: SubscriptionId, caseId: string): string {
+  return `c${JSON.stringify(subscription)}\u0000${caseId}`;
 }
 
 /** Merges a newer item for the same subscription and order into a pending one. */
@@ -136,5 +164,15 @@ export function toServerMessage(item: OutboxItem): ServerMessage {
       return { type: 'deleted', id: item.subscription, order_id: item.orderId, version: item.version };
     case 'gap':
       return { type: 'snapshot', id: item.subscription, orders: [item.view], reason: 'gap' };
+    case 'case':
+      return {
+        type: 'case',
+        id: item.subscription,
+        case_id: item.caseId,
+        from_version: item.fromVersion,
+        version: item.version,
+        case: item.case,
+        ...(item.removed ? { removed: true as const } : {}),
+      };
   }
 }
