@@ -19,7 +19,7 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
           'Golden order views, search, timelines and read-only SQL over the orderlake data lake. ' +
           'Send `Authorization: Bearer <token>`: a static token or an HS256 JWT whose `role` (or `roles`) claim ' +
           'names agent, analyst, service or admin. /health, /ready, /metrics, /openapi.json and /docs are public. ' +
-          'The live order feed is a WebSocket at /ws (not listed below): token in the Authorization header or in ' +
+          'The live feed of orders and exception cases is a WebSocket at /ws (not listed below): token in the Authorization header or in ' +
           '`?access_token=` (browsers cannot set WebSocket headers); roles agent, service or admin.',
       },
       tags: [

@@ -47,6 +47,39 @@ export async function expectGoldenTableEquals(
   }
 }
 
+/** The exception rule that must hold a case for an order whose final view carries the code. */
+const RULE_OF_CODE: Readonly<Record<string, string>> = {
+  SHORT_PICK: 'short-pick',
+  DELIVERY_EXCEPTION: 'carrier-exception',
+  CANCELLED_AFTER_SHIPMENT: 'cancelled-after-shipment',
+  SHIPPED_AFTER_CANCELLATION: 'cancelled-after-shipment',
+};
+
+/**
+ * The health stage ran on the workers: every order whose final view carries an exception code has
+ * its rule's case stored, every stored case belongs to an order of the scenario, and the workers
+ * (which run the order rules) stored no source or shipment case.
+ */
+export async function expectExceptionCases(client: ClickHouseClient, database: string, expected: ReadonlyMap<string, Record<string, unknown> | object>): Promise<void> {
+  const rs = await client.query({ query: `SELECT case_id, rule, subject, order_id FROM ${database}.exception_cases FINAL`, format: 'JSONEachRow' });
+  const cases = (await rs.json()) as Array<{ case_id: string; rule: string; subject: string; order_id: string | null }>;
+  expect(cases.filter((c) => c.subject !== 'order')).toEqual([]);
+  const held = new Set(cases.map((c) => `${c.order_id}/${c.rule}`));
+  const wanted: string[] = [];
+  for (const [orderId, view] of expected) {
+    for (const code of ((view as { exceptions?: string[] }).exceptions ?? [])) {
+      const rule = RULE_OF_CODE[code];
+      if (rule !== undefined) wanted.push(`${orderId}/${rule}`);
+    }
+  }
+  expect(wanted.length).toBeGreaterThan(0);
+  expect(wanted.filter((w) => !held.has(w))).toEqual([]);
+  // Orders the CRM deleted keep the cases they had; every case is about an order of the run.
+  const ordersOfRun = new Set(expected.keys());
+  const orphans = cases.filter((c) => c.order_id === null || (!ordersOfRun.has(c.order_id) && !c.order_id.startsWith('SO-')));
+  expect(orphans).toEqual([]);
+}
+
 /**
  * What every Kafka worker test promises at its end, read from the worker's chDB directory: the
  * golden table equals the pure merge, the lake holds each event once, every malformed message is
@@ -67,6 +100,7 @@ export async function expectExactWorkerResult(opts: {
     const dead = await readDeadLetters(client, opts.database);
     for (const m of opts.malformed) expect(dead.some((d) => d.key === m.key && d.code === m.expectedCode), m.key).toBe(true);
     expect(dead.filter((d) => d.stage === 'merge' || d.stage === 'link')).toEqual([]);
+    await expectExceptionCases(client, opts.database, opts.expected);
   } finally {
     await client.close();
   }
