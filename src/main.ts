@@ -57,10 +57,10 @@ import {
   type KafkaClient,
 } from './sources/kafka/index.js';
 import { ensureInternalTopics } from './sources/kafka-topics.js';
-import { createKafkaIngestWorker } from './sources/kafka-ingest-worker.js';
-import { createKafkaLinkWorker } from './sources/kafka-link-worker.js';
-import { createKafkaMergeWorker } from './sources/kafka-merge-worker.js';
-import type { KafkaWorker } from './sources/kafka-worker.js';
+import { createKafkaIngestWorker } from './pipeline/kafka/ingest-worker.js';
+import { createKafkaLinkWorker } from './pipeline/kafka/link-worker.js';
+import { createKafkaMergeWorker } from './pipeline/kafka/merge-worker.js';
+import type { KafkaWorker } from './pipeline/kafka/kafka-worker.js';
 
 /**
  * The composition root: the only place (with the CLI) that creates Kafka, ClickHouse and HTTP

@@ -1,4 +1,4 @@
-import type { PartitionsByTopic } from './kafka/index.js';
+import type { PartitionsByTopic } from '../../sources/kafka/index.js';
 
 /** One pipeline stage running as a Kafka consumer group inside a worker process. */
 export interface KafkaWorker {

@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import { routeEvent } from '../golden/index.js';
-import type { Ingestor } from '../pipeline/ingest.js';
-import type { RawMessage } from '../pipeline/raw-message.js';
-import { encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../pipeline/internal-messages.js';
-import type { DeadLetterRow } from '../sinks/index.js';
-import { withRetry } from '../retry.js';
-import type { BatchAck, ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
+import { routeEvent } from '../../golden/index.js';
+import type { Ingestor } from '../ingest.js';
+import type { RawMessage } from '../raw-message.js';
+import { encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../internal-messages.js';
+import type { DeadLetterRow } from '../../sinks/index.js';
+import { withRetry } from '../../retry.js';
+import type { BatchAck, ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from '../../sources/kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 import { createSentFacts } from './sent-facts.js';
-import { inChunks } from '../pipeline/yield-chunks.js';
+import { inChunks } from '../yield-chunks.js';
 
 export interface KafkaIngestWorkerDeps {
   consumer: ConsumerGroup;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSentFacts } from '../../../src/sources/sent-facts.js';
+import { createSentFacts } from '../../../src/pipeline/kafka/sent-facts.js';
 
 describe('createSentFacts', () => {
   it('remembers a fact for its order only', () => {

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { GoldenStore, ViewChange } from '../golden/index.js';
-import type { MergeItem, MergeStage } from '../pipeline/merge-stage.js';
-import { decodeEventMessage } from '../pipeline/internal-messages.js';
-import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.js';
-import { OrderlakeError } from '../errors.js';
-import { inChunks } from '../pipeline/yield-chunks.js';
-import type { BatchAck, ConsumerGroup, PartitionBatch, PartitionsByTopic } from './kafka/index.js';
+import type { GoldenStore, ViewChange } from '../../golden/index.js';
+import type { MergeItem, MergeStage } from '../merge-stage.js';
+import { decodeEventMessage } from '../internal-messages.js';
+import { toDeadLetter, type DeadLetterRecorder } from '../dead-letter.js';
+import { OrderlakeError } from '../../errors.js';
+import { inChunks } from '../yield-chunks.js';
+import type { BatchAck, ConsumerGroup, PartitionBatch, PartitionsByTopic } from '../../sources/kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 
 /**

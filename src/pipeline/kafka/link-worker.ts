@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { ShipmentLinker } from '../golden/index.js';
-import type { SourcePosition } from '../normalize/index.js';
-import { decodeLinkMessage, encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../pipeline/internal-messages.js';
-import { toDeadLetter, type DeadLetterRecorder } from '../pipeline/dead-letter.js';
-import { OrderlakeError } from '../errors.js';
-import type { DeadLetterRow } from '../sinks/index.js';
-import { withRetry } from '../retry.js';
-import type { BatchAck, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from './kafka/index.js';
+import type { ShipmentLinker } from '../../golden/index.js';
+import type { SourcePosition } from '../../normalize/index.js';
+import { decodeLinkMessage, encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../internal-messages.js';
+import { toDeadLetter, type DeadLetterRecorder } from '../dead-letter.js';
+import { OrderlakeError } from '../../errors.js';
+import type { DeadLetterRow } from '../../sinks/index.js';
+import { withRetry } from '../../retry.js';
+import type { BatchAck, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from '../../sources/kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
 
 /** Send attempts before a batch is given up (about ten minutes with the backoff below). */
