@@ -6,7 +6,7 @@ import { isOrderlakeError } from '../errors.js';
 import { runReplay } from './replay-command.js';
 import { releaseEarlyHealth } from './early-health.js';
 import { runStart } from './start-command.js';
-import { runSimulate } from './simulate-command.js';
+import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { runLint } from './lint-command.js';
 
 const USAGE = `orderlake — real-time unified order data lake
@@ -44,23 +44,7 @@ encode → decode → normalize → link → merge → ClickHouse, from an empty
   --data-dir DIR   chDB data directory (default: ORDERLAKE_DATA_DIR/replay; ignored with CLICKHOUSE_URL)
   --batch N        messages per micro-batch (default 2000)
   --quiet          no progress lines`,
-  simulate: `Usage: orderlake simulate [--orders N] [--rate R] [--seed S] [--start TIME] [--out FILE]
-
-Generates realistic traffic of the reference CRM/WMS/TMS systems: out-of-order delivery, duplicates,
-split shipments, address changes, cancellations, returns, exchanges, late deliveries, tracking
-events before the WMS shipment, WMS schema v1 and v2 side by side.
-  With KAFKA_BROKERS set: produces Avro (Confluent wire format) to the source topics (missing ones
-  are created with the broker's defaults). Kafka timestamps are the time of sending; the
-  simulated event times are in the records.
-  Otherwise: writes a replay file (JSON Lines) to --out, or to stdout; the same options give the
-  same file.
-  --orders N   orders to simulate (default 1000)
-  --rate R     events per second, 0 = as fast as possible (default 0)
-  --seed S     random seed (default 42)
-  --start TIME when the first order arrives, ISO-8601 (2026-11-20T00:00:00Z) or epoch ms
-               (default: 2026-11-20T00:00:00Z for a replay file, 3 days ago for Kafka)
-  --shuffle    none | window | full (default window)
-  --duplicates RATE  share of re-delivered events (default 0.1)`,
+  simulate: SIMULATE_HELP,
   lint: `Usage: orderlake lint [DIR] [--schemas DIR]
 
 Runs the validation 'orderlake start' runs on every pipeline file in DIR (default:
@@ -173,46 +157,8 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
-    case 'simulate': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          orders: { type: 'string', default: '1000' },
-          rate: { type: 'string', default: '0' },
-          seed: { type: 'string', default: '42' },
-          out: { type: 'string' },
-          shuffle: { type: 'string', default: 'window' },
-          duplicates: { type: 'string', default: '0.1' },
-          start: { type: 'string' },
-        },
-      });
-      const orders = Number(values.orders);
-      const rate = Number(values.rate);
-      const seed = Number(values.seed);
-      const duplicates = Number(values.duplicates);
-      if (![orders, rate, seed].every((n) => Number.isInteger(n) && n >= 0) || !(duplicates >= 0 && duplicates < 1)) {
-        console.error('orderlake simulate: --orders, --rate, --seed must be non-negative integers; --duplicates in [0, 1)');
-        return 2;
-      }
-      if (!['none', 'window', 'full'].includes(values.shuffle)) {
-        console.error('orderlake simulate: --shuffle must be none, window or full');
-        return 2;
-      }
-      const startTime = values.start === undefined ? undefined : /^\d+$/.test(values.start) ? Number(values.start) : Date.parse(values.start);
-      if (startTime !== undefined && !Number.isSafeInteger(startTime)) {
-        console.error(`orderlake simulate: --start must be an ISO-8601 time (2026-11-20T00:00:00Z) or epoch ms, got ${JSON.stringify(values.start)}`);
-        return 2;
-      }
-      return runSimulate(config, logger, {
-        orders,
-        rate,
-        seed,
-        duplicateRate: duplicates,
-        shuffle: values.shuffle as 'none' | 'window' | 'full',
-        ...(startTime !== undefined ? { startTime } : {}),
-        ...(values.out ? { out: values.out } : {}),
-      });
-    }
+    case 'simulate':
+      return simulateCommand(config, logger, rest);
   }
   return 2;
 }

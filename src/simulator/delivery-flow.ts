@@ -14,6 +14,10 @@ export interface WarehouseOptions {
   unknownEvent?: boolean;
   /** The WMS cancels the fulfillment some minutes after `after`. */
   cancel?: { after: WmsStage; reason: string };
+  /** The fulfillment gets no further than this stage (stuck in the warehouse). */
+  stallAfter?: WmsStage;
+  /** Packed no earlier than this instant: the fulfillment waits in the warehouse before packing. */
+  packNotBefore?: number;
 }
 
 export interface WarehouseRun {
@@ -49,6 +53,7 @@ export function runWarehouse(story: OrderStory, lines: readonly OrderLineItem[],
   const stageAt: Partial<Record<WmsStage, number>> = {};
   const run: WarehouseRun = { stream, lines, stageAt, packedAt: null, cancelledAt: null };
   const stopHere = (stage: WmsStage): boolean => {
+    if (options.stallAfter === stage) return true;
     if (options.cancel?.after !== stage) return false;
     run.cancelledAt = stream.emit(stream.lastAt + story.dur(2 * MINUTE, 40 * MINUTE), 'CANCELLED', { reason: options.cancel.reason });
     return true;
@@ -79,7 +84,7 @@ export function runWarehouse(story: OrderStory, lines: readonly OrderLineItem[],
     stageAt.PICKED = stream.emit(stream.lastAt + story.dur(1 * MINUTE, 15 * MINUTE), 'PICKED');
   }
   if (stopHere('PICKED')) return run;
-  stageAt.PACKED = stream.emit(stream.lastAt + story.dur(2 * MINUTE, 10 * MINUTE), 'PACKED');
+  stageAt.PACKED = stream.emit(Math.max(stream.lastAt + story.dur(2 * MINUTE, 10 * MINUTE), options.packNotBefore ?? Number.NEGATIVE_INFINITY), 'PACKED');
   run.packedAt = stageAt.PACKED;
   stopHere('PACKED');
   return run;
@@ -102,6 +107,15 @@ export interface ParcelOptions {
   interceptAfterHandover?: number;
   /** The WMS reports SHIPPED only after the carrier's first scans. */
   shippedLate?: boolean;
+  /**
+   * When the WMS reports SHIPPED (the event that links the tracking number to the order): this long
+   * after the label, or never. Overrides `shippedLate`.
+   */
+  reportShipped?: { afterLabel: number } | 'never';
+  /** Extra time before the carrier's first scan (PICKED_UP): the parcel waits on the dock. */
+  pickupDelay?: number;
+  /** The carrier never scans the parcel: it was labelled and handed over, and nothing more is heard. */
+  neverPickedUp?: boolean;
   /** Extra time at the hub (backlog): delivery later than first estimated. */
   hubDelay?: number;
   /** A second hub scan a day later (misrouted parcel). */
@@ -154,10 +168,12 @@ export function shipParcel(story: OrderStory, run: WarehouseRun, options: Parcel
   shipment.scan(packedAt + story.dur(1 * MINUTE, 5 * MINUTE), 'LABEL_CREATED', { location: cityCourier ? destination : origin });
   const handoverAt = Math.max(packedAt, shipment.lastAt) + story.dur(10 * MINUTE, 60 * MINUTE);
   const trackingDetails = { carrier, trackingNo: shipment.trackingNo };
+  const reportShipped = options.reportShipped;
   let reportedShippedAt: number | null = null;
-  if (!options.shippedLate) reportedShippedAt = stream.emit(handoverAt, 'SHIPPED', trackingDetails);
+  if (!options.shippedLate && reportShipped === undefined) reportedShippedAt = stream.emit(handoverAt, 'SHIPPED', trackingDetails);
 
-  const pickedUpAt = handoverAt + (cityCourier ? story.dur(5 * MINUTE, 20 * MINUTE) : story.dur(30 * MINUTE, 2 * HOUR));
+  const pickedUpAt =
+    handoverAt + (cityCourier ? story.dur(5 * MINUTE, 20 * MINUTE) : story.dur(30 * MINUTE, 2 * HOUR)) + (options.pickupDelay ?? 0);
   const inTransitAt = cityCourier ? null : pickedUpAt + story.dur(1 * HOUR, 3 * HOUR);
   const hubAt = inTransitAt === null ? null : inTransitAt + story.dur(2 * HOUR, 5 * HOUR);
   const firstOutAt = hubAt === null ? pickedUpAt + story.dur(10 * MINUTE, 40 * MINUTE) : hubAt + story.dur(1 * HOUR, 6 * HOUR);
@@ -215,7 +231,7 @@ export function shipParcel(story: OrderStory, run: WarehouseRun, options: Parcel
         if (end === 'stop') return;
       }
     }
-    if (options.shippedLate) reportedShippedAt = stream.emit(at + story.dur(10 * MINUTE, 3 * HOUR), 'SHIPPED', trackingDetails);
+    if (options.shippedLate && reportShipped === undefined) reportedShippedAt = stream.emit(at + story.dur(10 * MINUTE, 3 * HOUR), 'SHIPPED', trackingDetails);
     let outAt = firstOutAt + (at - (hubAt ?? pickedUpAt)) + (options.hubDelay ?? 0);
     if (options.exception?.where === 'hub') {
       const exceptionAt = at + story.dur(30 * MINUTE, 3 * HOUR);
@@ -249,14 +265,17 @@ export function shipParcel(story: OrderStory, run: WarehouseRun, options: Parcel
       return;
     }
   };
-  journey();
+  if (!options.neverPickedUp) journey();
 
-  if (reportedShippedAt === null) {
+  if (reportShipped !== undefined && reportShipped !== 'never') {
+    const labelAt = shipment.timeOf('LABEL_CREATED') as number;
+    reportedShippedAt = stream.emit(labelAt + reportShipped.afterLabel, 'SHIPPED', trackingDetails);
+  } else if (reportedShippedAt === null && reportShipped !== 'never') {
     reportedShippedAt = stream.emit(Math.max(stream.lastAt, shipment.lastAt) + story.dur(10 * MINUTE, 3 * HOUR), 'SHIPPED', trackingDetails);
   }
   const firstScan = shipment.timeOf('PICKED_UP') ?? Number.POSITIVE_INFINITY;
-  result.shippedAt = Math.min(reportedShippedAt, firstScan);
-  result.lastAt = Math.max(shipment.lastAt, reportedShippedAt);
+  result.shippedAt = Math.min(reportedShippedAt ?? Number.POSITIVE_INFINITY, firstScan);
+  result.lastAt = Math.max(shipment.lastAt, reportedShippedAt ?? Number.NEGATIVE_INFINITY);
   return result;
 }
 

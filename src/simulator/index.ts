@@ -10,7 +10,14 @@ export { TOPICS, WRITER_SCHEMAS, type ReplayLine } from './replay-line.js';
 export {
   DEFAULT_MIX,
   SCENARIO_KINDS,
+  STAYS_STUCK_SHARE,
+  STUCK_KINDS,
   type ScenarioKind,
   type ScenarioOptions,
   type ShuffleMode,
+  type SourceLag,
+  type SourceOutage,
+  type SourceSystemName,
+  type StuckKind,
 } from './scenario-options.js';
+export { laggedArrival, postponedTime } from './source-windows.js';

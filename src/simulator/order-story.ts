@@ -21,6 +21,8 @@ export interface StoryContext {
   orderNo: number;
   orderIdPrefix: string;
   kind: ScenarioKind;
+  /** A stuck-order story whose missing event never comes (see STAYS_STUCK_SHARE). */
+  staysStuck: boolean;
   /** Creation time of the order, epoch ms. */
   t0: number;
   /** Durations are divided by this (see ScenarioOptions.timeScale). */

@@ -64,11 +64,31 @@ export const SCENARIO_KINDS = [
   'rerouted',
   /** The WMS emits an UNKNOWN event type (v2). */
   'unknownWmsEvent',
+  /**
+   * Stuck orders, one per waiting rule of `pipelines/rules/`: the missing event comes 1.5–3 times
+   * the rule's threshold late, or never (`STAYS_STUCK_SHARE` of these orders, named by the manifest).
+   * Paid, released to the warehouse only 75–120 min later (paid-not-released: 45 min, 40 min on
+   * MEITUAN and JD_DAOJIA); or never released.
+   */
+  'releaseDelayed',
+  /** Released, shipped 12–20 h later, stalled before packing (released-not-shipped: 8 h); or stuck in picking. */
+  'shipmentDelayed',
+  /** Shipped, first carrier scan 9.5–16 h later (shipped-no-carrier-scan: 6 h); or never scanned, only labelled. */
+  'carrierScanDelayed',
+  /**
+   * Carrier events under a tracking number alone; the WMS event that links it to the order comes
+   * 18–28 h after the first of them (unlinked-shipment: 12 h); or never.
+   */
+  'linkDelayed',
 ] as const;
 
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
-/** The default mix: mostly ordinary orders, every edge case present in any few hundred orders. */
+/**
+ * The default mix: mostly ordinary orders, every edge case present in any few hundred orders. The
+ * weights add up to 116, so each stuck-order kind (weight 2) is 1.7 % of the orders, and a quarter
+ * of those stay stuck.
+ */
 export const DEFAULT_MIX: Readonly<Record<ScenarioKind, number>> = {
   happy: 30,
   inProgress: 8,
@@ -99,7 +119,51 @@ export const DEFAULT_MIX: Readonly<Record<ScenarioKind, number>> = {
   storeFulfilment: 3,
   rerouted: 2,
   unknownWmsEvent: 1,
+  releaseDelayed: 2,
+  shipmentDelayed: 2,
+  carrierScanDelayed: 2,
+  linkDelayed: 2,
 };
+
+/** The stuck-order kinds: each opens its rule's case, which heals when the missing event comes. */
+export const STUCK_KINDS = ['releaseDelayed', 'shipmentDelayed', 'carrierScanDelayed', 'linkDelayed'] as const satisfies readonly ScenarioKind[];
+
+export type StuckKind = (typeof STUCK_KINDS)[number];
+
+/** Share of the stuck-order stories whose missing event never comes: their case stays open. */
+export const STAYS_STUCK_SHARE = 0.25;
+
+/** The source systems the simulator plays. */
+export type SourceSystemName = 'crm' | 'wms' | 'tms';
+
+/**
+ * A source whose events reach Kafka late (its connector falls behind): from `from` the delay
+ * builds up at a minute per minute to `lagMs`, holds until `until`, then the backlog drains at
+ * twice real time. Event times stay as they were; only arrival order and Kafka timestamps move.
+ */
+export interface SourceLag {
+  source: SourceSystemName;
+  /** Epoch ms (event time) the source starts falling behind. */
+  from: number;
+  /** Epoch ms (event time) its connector starts catching up. */
+  until: number;
+  /** The delay while it lags, ms. */
+  lagMs: number;
+}
+
+/**
+ * A source system that is down from `from` to `until`: nothing happens in it meanwhile, and the
+ * work that would have happened is done when it comes back, ten times faster (a 90-minute outage
+ * is worked off in 9 minutes). Event times move (the events happen later), so the source is silent
+ * in event time. The orders whose events move may be late for their own rules too.
+ */
+export interface SourceOutage {
+  source: SourceSystemName;
+  /** Epoch ms the source goes down. */
+  from: number;
+  /** Epoch ms it comes back. */
+  until: number;
+}
 
 export type ShuffleMode = 'none' | 'full' | 'window';
 
@@ -147,6 +211,10 @@ export interface ScenarioOptions {
   timestamps?: boolean;
   /** First CRM `source.lsn`, default 1000. */
   firstLsn?: number;
+  /** Sources whose events arrive late over a window (see SourceLag). Needs `timestamps` to show in a replay's lag. */
+  laggingSources?: SourceLag[];
+  /** Sources that are down over a window, silent in event time (see SourceOutage). */
+  silentSources?: SourceOutage[];
 }
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -154,6 +222,20 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const mixSchema = z
   .partialRecord(z.enum(SCENARIO_KINDS), finite.min(0))
   .refine((mix) => Object.values(mix).some((weight) => (weight ?? 0) > 0), 'at least one scenario kind needs a positive weight');
+
+const sourceSchema = z.enum(['crm', 'wms', 'tms']);
+
+const untilAfterFrom = (window: { from: number; until: number }): boolean => window.until > window.from;
+
+const lagSchema = z
+  .object({ source: sourceSchema, from: z.number().int(), until: z.number().int(), lagMs: z.number().int().min(1) })
+  .strict()
+  .refine(untilAfterFrom, 'until must be after from');
+
+const outageSchema = z
+  .object({ source: sourceSchema, from: z.number().int(), until: z.number().int() })
+  .strict()
+  .refine(untilAfterFrom, 'until must be after from');
 
 const optionsSchema = z
   .object({
@@ -172,6 +254,8 @@ const optionsSchema = z
     endTime: z.number().int().optional(),
     timestamps: z.boolean().default(true),
     firstLsn: z.number().int().min(1).default(1000),
+    laggingSources: z.array(lagSchema).default([]),
+    silentSources: z.array(outageSchema).default([]),
   })
   .strict();
 
@@ -192,6 +276,8 @@ export interface ResolvedScenarioOptions {
   endTime: number | undefined;
   timestamps: boolean;
   firstLsn: number;
+  laggingSources: readonly SourceLag[];
+  silentSources: readonly SourceOutage[];
 }
 
 /** Defaults that differ between a bounded scenario and endless live traffic. */
@@ -228,6 +314,8 @@ export function resolveScenarioOptions(options: ScenarioOptions, defaults: Pacin
     endTime: value.endTime,
     timestamps: value.timestamps,
     firstLsn: value.firstLsn,
+    laggingSources: value.laggingSources,
+    silentSources: value.silentSources,
   };
 }
 

@@ -2,9 +2,10 @@ import { EventQueue, type QueueEntry } from './event-queue.js';
 import { formatOrderId } from './identifiers.js';
 import type { CrmTable, PlannedCrmTransaction, PlannedEvent } from './planned-event.js';
 import { TOPICS, WRITER_SCHEMAS, type ReplayLine } from './replay-line.js';
-import { kindOfOrder } from './scenario-manifest.js';
+import { kindOfOrder, staysStuck } from './scenario-manifest.js';
 import type { ResolvedScenarioOptions } from './scenario-options.js';
 import { createRng, type Rng } from './seeded-random.js';
+import { SourceWindows } from './source-windows.js';
 import { tellStory } from './story-scripts.js';
 
 const CRM_TOPIC: Record<CrmTable, string> = {
@@ -46,6 +47,7 @@ export class SimulationEngine {
   private readonly outbox: EmittedLine[] = [];
   private readonly arrivals: Rng;
   private readonly infra: Rng;
+  private readonly windows: SourceWindows;
   private nextArrival: number;
   private planned = 0;
   private lsn: number;
@@ -57,6 +59,7 @@ export class SimulationEngine {
   constructor(private readonly options: ResolvedScenarioOptions) {
     this.arrivals = createRng(options.seed, 'arrivals');
     this.infra = createRng(options.seed, 'infrastructure');
+    this.windows = new SourceWindows(options.laggingSources, options.silentSources);
     this.nextArrival = options.startTime;
     this.lastStartedAt = options.startTime - 1;
     this.lsn = options.firstLsn - 1;
@@ -102,7 +105,7 @@ export class SimulationEngine {
       return { at: entry.at, orderNo: entry.orderNo, line: this.stamp(event.line, entry.at) };
     }
     if (event.system === 'crm') {
-      this.commit(event, entry.orderNo);
+      this.commit(event, entry.orderNo, entry.at);
     } else {
       const line = this.stamp(event.line, entry.at + this.infra.int(20, 1500));
       this.outbox.push({ at: entry.at, orderNo: entry.orderNo, line });
@@ -143,13 +146,16 @@ export class SimulationEngine {
     return line;
   }
 
-  /** Debezium envelopes for one committed transaction, each delete followed by its tombstone. */
-  private commit(tx: PlannedCrmTransaction, orderNo: number): void {
+  /**
+   * Debezium envelopes for one committed transaction, each delete followed by its tombstone. The
+   * connector reads it at `readAt` (its commit time, unless the CRM lags) and processes it then.
+   */
+  private commit(tx: PlannedCrmTransaction, orderNo: number, readAt: number): void {
     this.txId += this.infra.int(1, 4);
     for (const change of tx.changes) {
       this.lsn += this.infra.int(1, 48);
       const committedAt = tx.at + change.tsOffset;
-      const processedAt = Math.max(this.lastProcessedAt, committedAt + this.infra.int(1, 400));
+      const processedAt = Math.max(this.lastProcessedAt, Math.max(committedAt, readAt) + this.infra.int(1, 400));
       this.lastProcessedAt = processedAt;
       const topic = CRM_TOPIC[change.table];
       const schema = CRM_SCHEMA[change.table];
@@ -171,9 +177,9 @@ export class SimulationEngine {
         op: change.op,
         ts_ms: processedAt,
       };
-      this.outbox.push({ at: tx.at, orderNo, line: this.stamp({ topic, key: change.key, schema, value }, processedAt) });
+      this.outbox.push({ at: readAt, orderNo, line: this.stamp({ topic, key: change.key, schema, value }, processedAt) });
       if (change.op === 'd') {
-        this.outbox.push({ at: tx.at, orderNo, line: this.stamp({ topic, key: change.key, schema, value: null }, processedAt) });
+        this.outbox.push({ at: readAt, orderNo, line: this.stamp({ topic, key: change.key, schema, value: null }, processedAt) });
       }
     }
   }
@@ -203,17 +209,22 @@ export class SimulationEngine {
     const { options } = this;
     const orderNo = options.firstOrderNo + this.planned;
     const orderId = formatOrderId(options.orderIdPrefix, orderNo);
+    const kind = kindOfOrder(options, orderId);
     const plan = tellStory({
       seed: options.seed,
       orderId,
       orderNo,
       orderIdPrefix: options.orderIdPrefix,
-      kind: kindOfOrder(options, orderId),
+      kind,
+      staysStuck: staysStuck(options, orderId, kind),
       t0: this.nextArrival,
       timeScale: options.timeScale,
       wmsV1Share: options.wmsV1Share,
     });
-    plan.events.forEach((event, seq) => this.enqueue({ at: event.at, orderNo, seq, event }));
+    plan.events.forEach((planned, seq) => {
+      const { event, leavesAt } = this.windows.place(planned);
+      this.enqueue({ at: leavesAt, orderNo, seq, event });
+    });
     this.planned++;
     this.lastStartedAt = this.nextArrival;
     this.nextArrival += Math.max(1, Math.round(this.arrivals.exponential(1000 / options.ratePerSec)));

@@ -369,6 +369,57 @@ function overdue(story: OrderStory): void {
   settle(story, [parcel], { promise: from + Math.max(1, Math.floor(rng.between(0.2, 0.9) * (last - from))) });
 }
 
+// --- Stuck orders ---------------------------------------------------------------------------
+// Each story is stuck for 1.5–3 times the threshold of its rule in pipelines/rules/ and then gets
+// its missing event, or (context.staysStuck) never gets it. A stuck order keeps an ordinary
+// promise, so one that stays stuck also misses it once the recording runs past it.
+
+/** Paid, released to a warehouse only 75–120 min later (paid-not-released: 45 min, 40 on instant channels). */
+function releaseDelayed(story: OrderStory): void {
+  const paidAt = checkout(story);
+  if (story.context.staysStuck) {
+    settle(story, []);
+    return;
+  }
+  const run = runWarehouse(story, story.activeLines, paidAt + story.dur(75 * MINUTE, 120 * MINUTE));
+  settle(story, [shipParcel(story, run)], { closable: true });
+}
+
+/**
+ * Released on time, then the fulfillment waits: packed 12–19 h after the release, shipped within
+ * the hour after (released-not-shipped: 8 h); or it never gets past picking.
+ */
+function shipmentDelayed(story: OrderStory): void {
+  const paidAt = checkout(story);
+  const releasedAt = releaseTime(story, paidAt);
+  if (story.context.staysStuck) {
+    runWarehouse(story, story.activeLines, releasedAt, { stallAfter: 'PICK_STARTED' });
+    settle(story, []);
+    return;
+  }
+  const run = runWarehouse(story, story.activeLines, releasedAt, { packNotBefore: releasedAt + story.dur(12 * HOUR, 19 * HOUR) });
+  settle(story, [shipParcel(story, run)], { closable: true });
+}
+
+/** Shipped, and the carrier's first scan comes 9.5–16 h later (shipped-no-carrier-scan: 6 h), or never. */
+function carrierScanDelayed(story: OrderStory): void {
+  const paidAt = checkout(story);
+  const { parcel } = fulfil(story, paidAt, {}, story.context.staysStuck ? { neverPickedUp: true } : { pickupDelay: story.dur(9 * HOUR, 14 * HOUR) });
+  settle(story, parcel ? [parcel] : [], { closable: !story.context.staysStuck });
+}
+
+/**
+ * The carrier knows only the tracking number, and the WMS reports the shipment that links it to
+ * the order 18–28 h after the label (unlinked-shipment: 12 h), or never. Until then the order's
+ * view shows no shipment, so released-not-shipped opens for it too.
+ */
+function linkDelayed(story: OrderStory): void {
+  const paidAt = checkout(story);
+  const reportShipped = story.context.staysStuck ? ('never' as const) : { afterLabel: story.dur(18 * HOUR, 28 * HOUR) };
+  const { parcel } = fulfil(story, paidAt, {}, { refMode: 'none', reportShipped });
+  settle(story, parcel ? [parcel] : [], { closable: !story.context.staysStuck });
+}
+
 function missingCrm(story: OrderStory): void {
   const { rng } = story;
   story.orderRowVisible = false;
@@ -441,6 +492,10 @@ const SCRIPTS: Record<ScenarioKind, (story: OrderStory) => void> = {
   unknownWmsEvent: (story) => {
     happy(story, { unknownEvent: true });
   },
+  releaseDelayed,
+  shipmentDelayed,
+  carrierScanDelayed,
+  linkDelayed,
 };
 
 const HEADER_NEEDS: Partial<Record<ScenarioKind, HeaderNeeds>> = {

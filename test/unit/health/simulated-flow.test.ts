@@ -9,11 +9,14 @@ const RULES: readonly Rule[] = [...referenceRules().values()];
 
 let lines: ReplayLine[];
 let kinds: Map<string, ScenarioKind>;
+let staysStuck: Map<string, boolean>;
 let batches: HealthInput[][];
 
 beforeAll(async () => {
   lines = generateScenario(OPTIONS);
-  kinds = new Map(scenarioManifest(OPTIONS).map((order) => [order.order_id, order.kind]));
+  const manifest = scenarioManifest(OPTIONS);
+  kinds = new Map(manifest.map((order) => [order.order_id, order.kind]));
+  staysStuck = new Map(manifest.flatMap((order) => (order.stays_stuck === undefined ? [] : [[order.order_id, order.stays_stuck] as const])));
   batches = await simulatedInputs(lines, 100);
 });
 
@@ -68,12 +71,39 @@ describe('the reference rules over simulated traffic (400 orders, replayed throu
       ['cancelAfterShipment', 'cancelled-after-shipment'],
       ['carrierException', 'carrier-exception'],
       ['lateDelivery', 'promised-delivery-passed'],
+      ['revisedEta', 'predicted-late'],
+      ['releaseDelayed', 'paid-not-released'],
+      ['shipmentDelayed', 'released-not-shipped'],
+      ['carrierScanDelayed', 'shipped-no-carrier-scan'],
+      // The order shows no shipment until the WMS links the tracking number.
+      ['linkDelayed', 'released-not-shipped'],
     ];
     for (const [kind, rule] of expected) {
       const orders = [...kinds].filter(([, k]) => k === kind).map(([id]) => id);
       expect(orders.length, kind).toBeGreaterThan(0);
       const withCase = new Set(casesOf(changes, kind).filter((held) => held.rule === rule).map((held) => held.order_id));
       expect(orders.filter((id) => !withCase.has(id)), `${kind} orders without a ${rule} case`).toEqual([]);
+    }
+  });
+
+  it('warns, then breaches every stuck order on time; heals it when the missing event comes, or keeps it open', () => {
+    const changes = run(batches);
+    const stuckRules: Array<[ScenarioKind, string]> = [
+      ['releaseDelayed', 'paid-not-released'],
+      ['shipmentDelayed', 'released-not-shipped'],
+      ['carrierScanDelayed', 'shipped-no-carrier-scan'],
+      ['linkDelayed', 'released-not-shipped'],
+    ];
+    for (const [kind, rule] of stuckRules) {
+      const held = casesOf(changes, kind).filter((c) => c.rule === rule);
+      expect(new Set(held.map((c) => staysStuck.get(c.order_id as string))), kind).toEqual(new Set([true, false]));
+      for (const c of held) {
+        const label = `${c.order_id} (${kind}) ${rule}`;
+        expect(Date.parse(c.breached_at as string) - Date.parse(c.since), label).toBe(c.threshold_ms);
+        expect(Date.parse(c.at_risk_at as string), label).toBeLessThan(Date.parse(c.breached_at as string));
+        expect(c.status === 'open', label).toBe(staysStuck.get(c.order_id as string));
+        if (c.status === 'resolved') expect(c.resolution, label).toBe('self_healed');
+      }
     }
   });
 });
