@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { fulfillmentKey, trackingKey, type ShipmentLinker } from '../golden/index.js';
 import type { TmsEvent } from '../normalize/index.js';
-import { loadPendingShipmentEvents, qualifiedTable, queryJson, TABLES } from '../sinks/index.js';
+import { loadPendingShipmentEvents, loadShipmentLinkFacts } from '../sinks/index.js';
 import type { EmbeddedPipeline } from './embedded-pipeline.js';
 
 /**
@@ -20,23 +20,15 @@ export async function rebuildLinker(deps: {
 }): Promise<{ facts: number; waiting: number; resolved: number }> {
   const { client, database, linker, pipeline, logger } = deps;
   const started = performance.now();
-  const links = await queryJson<{ kind: string; order_id: string; tn: string; ff: string }>(
-    client,
-    `SELECT DISTINCT kind, order_id,
-            JSONExtractString(payload, 'tracking_no') AS tn,
-            if(kind = 'wms', JSONExtractString(payload, 'fulfillment_id'), '') AS ff
-     FROM ${qualifiedTable(database, TABLES.lake)}
-     WHERE kind IN ('wms', 'tms') AND order_id != ''`,
-    {},
-  );
+  const links = await loadShipmentLinkFacts({ client, database });
   let facts = 0;
   for (const l of links) {
-    if (l.tn !== '') {
-      linker.accept({ type: 'fact', key: trackingKey(l.tn), orderId: l.order_id });
+    if (l.trackingNo !== '') {
+      linker.accept({ type: 'fact', key: trackingKey(l.trackingNo), orderId: l.orderId });
       facts++;
     }
-    if (l.ff !== '') {
-      linker.accept({ type: 'fact', key: fulfillmentKey(l.ff), orderId: l.order_id });
+    if (l.fulfillmentId !== '') {
+      linker.accept({ type: 'fact', key: fulfillmentKey(l.fulfillmentId), orderId: l.orderId });
       facts++;
     }
   }

@@ -2,6 +2,7 @@
 export {
   createClickHouseClient,
   ensureDatabase,
+  dropDatabase,
   insertEncoded,
   type ClickHouseClient,
   type ClickHouseClientConfig,
@@ -44,3 +45,13 @@ export {
   type StrategyChangeFigure,
   type StuckFigure,
 } from './clickhouse/health-reader.js';
+export { phoneSql, identifierSql } from './clickhouse/search-term-sql.js';
+export {
+  GOLDEN_ORDER_FILTERS,
+  searchGoldenOrders,
+  type GoldenOrderFilters,
+  type GoldenOrderHit,
+  type GoldenOrderSearchKey,
+} from './clickhouse/order-search-reader.js';
+export { MAX_ORDER_EVENTS, readOrderEvents, type StoredEvent } from './clickhouse/order-events-reader.js';
+export { loadShipmentLinkFacts, type ShipmentLinkFact } from './clickhouse/shipment-link-reader.js';

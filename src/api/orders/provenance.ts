@@ -1,6 +1,6 @@
 import { compareCodePoints, type GoldenView } from '../../golden/index.js';
 import type { CaseImage, CrmCaseEvent, CrmLineEvent, CrmOrderEvent, LineImage, TmsEvent, WmsEvent } from '../../normalize/index.js';
-import type { StoredEvent } from './order-events.js';
+import type { StoredEvent } from '../../sinks/index.js';
 
 /** Where one source event came from: enough to find it again in Kafka or in a replay file. */
 export interface EventRef {

@@ -1,6 +1,7 @@
 /**
  * Search terms as agents type them, brought to the form the search compares: the same rule applies
- * to the typed value here and to the stored value in SQL, so `+86 155 2439 1640` finds a stored
+ * to the typed value here and to the stored value in SQL (`phoneSql` and `identifierSql` in
+ * src/sinks/clickhouse/search-term-sql.ts), so `+86 155 2439 1640` finds a stored
  * `15524391640` and `so-000725` finds `SO-000725`. The console carries a copy of these rules
  * (`dashboards/console/search-terms.js`, no build step); a unit test keeps the two in step.
  */
@@ -25,23 +26,6 @@ export function normalizePhone(typed: string): string {
  */
 export function normalizeIdentifier(typed: string): string {
   return typed.trim().replace(/[a-z]+/g, (letters) => letters.toUpperCase());
-}
-
-/**
- * {@link normalizePhone} in ClickHouse SQL, for a column or expression of the statement (never a
- * user value: those travel as query parameters). `[[:space:]]` is the ASCII whitespace that `\s`
- * also matches in JavaScript; stored phones come from the CRM and carry no other kind.
- */
-export function phoneSql(expression: string): string {
-  return `replaceRegexpOne(replaceRegexpAll(${expression}, '[[:space:]().-]', ''), '^(?:[+]86|0086)+', '')`;
-}
-
-/**
- * {@link normalizeIdentifier} in ClickHouse SQL. Stored identifiers are keys and carry no
- * surrounding whitespace, so folding the case is all the stored side needs.
- */
-export function identifierSql(expression: string): string {
-  return `upper(${expression})`;
 }
 
 /**

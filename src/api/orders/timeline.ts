@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../../normalize/index.js';
-import type { StoredEvent } from './order-events.js';
+import type { StoredEvent } from '../../sinks/index.js';
 
 /** One line of an order's history, as an agent reads it. */
 export interface TimelineEntry {

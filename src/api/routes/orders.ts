@@ -1,10 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
 import type { GoldenStore } from '../../golden/index.js';
+import { readOrderEvents } from '../../sinks/index.js';
 import { requireRole } from '../auth/index.js';
 import { HttpError, errorBodySchema } from '../http-error.js';
 import { findOrder, lookupOrder } from '../orders/order-lookup.js';
-import { readOrderEvents } from '../orders/order-events.js';
 import { searchOrders, type OrderFilters } from '../orders/order-search.js';
 import { computeProvenance } from '../orders/provenance.js';
 import { decodeCursor, encodeCursor } from '../orders/search-cursor.js';
@@ -64,7 +64,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRouteDeps):
       const view = await findOrder(deps, request.params.order_id);
       if (view === null) throw orderNotFound(request.params.order_id);
       if (request.query.include !== 'provenance') return view;
-      return { ...view, provenance: computeProvenance(view, await readOrderEvents(deps, view.order_id)) };
+      return { ...view, provenance: computeProvenance(view, await readOrderEvents({ client: deps.client, database: deps.database, orderId: view.order_id })) };
     },
   );
 
@@ -145,7 +145,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRouteDeps):
     },
     async (request) => {
       const orderId = request.params.order_id;
-      const events = await readOrderEvents(deps, orderId);
+      const events = await readOrderEvents({ client: deps.client, database: deps.database, orderId });
       if (events.length === 0 && (await lookupOrder(deps, orderId)) === null) throw orderNotFound(orderId);
       return { order_id: orderId, events: toTimeline(events) };
     },

@@ -99,3 +99,8 @@ type EmbeddedConnection = NonNullable<ClickHouseClientConfigOptions['connection'
 export async function ensureDatabase(client: ClickHouseClient, name: string): Promise<void> {
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(name)}` });
 }
+
+/** Drops a database and everything in it (a replay starts from an empty lake). */
+export async function dropDatabase(client: ClickHouseClient, name: string): Promise<void> {
+  await client.command({ query: `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}` });
+}

@@ -3,10 +3,19 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findOrder } from '../../../src/api/orders/order-lookup.js';
 import { searchOrders, type OrderFilters } from '../../../src/api/orders/order-search.js';
-import { identifierSql, normalizeIdentifier, normalizePhone, phoneSql } from '../../../src/api/orders/search-terms.js';
+import { normalizeIdentifier, normalizePhone } from '../../../src/api/orders/search-terms.js';
 import type { GoldenView } from '../../../src/golden/index.js';
 import { compareCodePoints, createGoldenStore } from '../../../src/golden/index.js';
-import { GOLDEN_ENCODING, encodeJsonCompactRows, insertEncoded, queryJson, runMigrations, type GoldenRow } from '../../../src/sinks/index.js';
+import {
+  GOLDEN_ENCODING,
+  encodeJsonCompactRows,
+  identifierSql,
+  insertEncoded,
+  phoneSql,
+  queryJson,
+  runMigrations,
+  type GoldenRow,
+} from '../../../src/sinks/index.js';
 import {
   DELETED_ORDERS,
   TOKENS,

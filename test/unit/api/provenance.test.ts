@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeProvenance } from '../../../src/api/orders/provenance.js';
-import type { StoredEvent } from '../../../src/api/orders/order-events.js';
+import type { StoredEvent } from '../../../src/sinks/index.js';
 import { summarize, toTimeline } from '../../../src/api/orders/timeline.js';
 import { createGoldenStore, type GoldenView } from '../../../src/golden/index.js';
 import { eventTime, eventUid, type CanonicalEvent } from '../../../src/normalize/index.js';

@@ -1,6 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CanonicalEvent } from '../../normalize/index.js';
-import { TABLES, qualifiedTable, queryJson } from '../../sinks/index.js';
+import { qualifiedTable } from './identifier.js';
+import { queryJson } from './query-json.js';
+import { TABLES } from './table-names.js';
 
 /** One normalized event of an order as the lake keeps it: the canonical event and where it came from. */
 export interface StoredEvent {
@@ -27,7 +29,7 @@ export const MAX_ORDER_EVENTS = 20_000;
  * Every event routed to the order, de-duplicated (`lake_events FINAL`: a re-delivery shares its
  * `event_uid`), in event time, then source position. Deleted orders keep their events.
  */
-export async function readOrderEvents(target: { client: ClickHouseClient; database: string }, orderId: string): Promise<StoredEvent[]> {
+export async function readOrderEvents(opts: { client: ClickHouseClient; database: string; orderId: string }): Promise<StoredEvent[]> {
   const rows = await queryJson<{
     event_uid: string;
     source: StoredEvent['source'];
@@ -40,14 +42,14 @@ export async function readOrderEvents(target: { client: ClickHouseClient; databa
     ingested_at: number | string;
     payload: string;
   }>(
-    target.client,
+    opts.client,
     `SELECT event_uid, source, kind, topic, \`partition\`, toString(\`offset\`) AS offset, line,
             toUnixTimestamp64Milli(event_time) AS event_time, toUnixTimestamp64Milli(ingested_at) AS ingested_at, payload
-     FROM ${qualifiedTable(target.database, TABLES.lake)} FINAL
+     FROM ${qualifiedTable(opts.database, TABLES.lake)} FINAL
      WHERE order_id = {orderId:String}
      ORDER BY event_time, topic, \`partition\`, \`offset\`, event_uid
      LIMIT {limit:UInt32}`,
-    { orderId, limit: MAX_ORDER_EVENTS },
+    { orderId: opts.orderId, limit: MAX_ORDER_EVENTS },
   );
   return rows.map((r) => ({
     event_uid: r.event_uid,
