@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { type GoldenStore, type ShipmentLinker } from '../golden/index.js';
+import { type ChangeFeed } from '../feed/index.js';
+import type { HealthStage } from '../pipeline/health-stage.js';
+import { createMetrics, timeBatches, type Metrics } from '../metrics.js';
+import { startEventLoopDelaySampler } from '../event-loop-delay.js';
+import { type Ingestor } from '../pipeline/ingest.js';
+import { type MergeStage } from '../pipeline/merge-stage.js';
+import { createEmbeddedPipeline, type EmbeddedPipeline } from '../pipeline/embedded-pipeline.js';
+import { type DeadLetterRecorder } from '../pipeline/dead-letter.js';
+import { rebuildLinker } from '../pipeline/linker-rebuild.js';
+import { type Codec, createCodec } from './codec.js';
+import { type Storage, createStorage } from './storage.js';
+import { createHealth, restoreHealth, startHealthClock } from './health-wiring.js';
+import { rebuildState } from './state-rebuild.js';
+import { createStages, trackingTopicOf } from './stages.js';
+
+export interface EmbeddedRuntime {
+  codec: Codec;
+  storage: Storage;
+  store: GoldenStore;
+  linker: ShipmentLinker;
+  feed: ChangeFeed;
+  metrics: Metrics;
+  ingestor: Ingestor;
+  merge: MergeStage;
+  pipeline: EmbeddedPipeline;
+  /** Stores and counts dead letters that a caller (replay) builds itself. */
+  deadLetters: DeadLetterRecorder;
+  /** The health rules (exception cases), fed every batch; null with ORDERLAKE_HEALTH=off or `health: false`. */
+  health: HealthStage | null;
+  close(): Promise<void>;
+}
+
+/**
+ * One process running every stage (embedded mode and replay). With `rebuild`, the golden state of
+ * every order already in ClickHouse is restored first, exactly as a Kafka worker does when it
+ * takes partitions over.
+ */
+export async function createEmbeddedRuntime(
+  config: Config,
+  logger: Logger,
+  options: {
+    dataPath: string;
+    database: string;
+    recreate?: boolean;
+    rebuild?: boolean;
+    defaultMetrics?: boolean;
+    /** Run the health rules (default: ORDERLAKE_HEALTH). */
+    health?: boolean;
+    /**
+     * Let the wall clock move event time on while sources are idle (default true). A replay turns it
+     * off: its cases then depend on the recording alone.
+     */
+    healthClock?: boolean;
+    /** Wall clock, epoch ms (default `Date.now`): tests drive it. */
+    clock?: () => number;
+  },
+): Promise<EmbeddedRuntime> {
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
+  const codec = await createCodec(config, logger);
+  const storage = await createStorage(config, logger, { ...options, metrics });
+  const now = options.clock ?? Date.now;
+  const { store, feed, ingestor, merge, linker, deadLetters } = createStages(config, logger, { codec, storage, metrics, now, linkTopic: trackingTopicOf(codec) });
+  const restored = options.rebuild ? await rebuildState(storage, store, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS) : [];
+  const health = (options.health ?? config.ORDERLAKE_HEALTH === 'on') ? await createHealth(config, logger, storage, metrics, { now }) : null;
+  if (health && options.rebuild) {
+    await restoreHealth(health, storage, store, { partitions: [0], withShared: true, orderIds: restored.map((r) => r.orderId) }, logger);
+  }
+  const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
+  if (health) {
+    // Every merged batch goes on to the health rules: its views, shipment waits and arrivals.
+    const process = pipeline.process;
+    pipeline.process = async (messages) => {
+      const result = await process(messages);
+      health.observe(result);
+      return result;
+    };
+    const restorePending = pipeline.restorePending;
+    pipeline.restorePending = async (waiting) => {
+      const changes = await restorePending(waiting);
+      health.observe({ changes, arrivals: [] });
+      return changes;
+    };
+  }
+  pipeline.process = timeBatches(metrics, 'embedded', pipeline.process);
+  if (options.rebuild) await rebuildLinker({ client: storage.client, database: storage.database, linker, pipeline, logger });
+  const loopDelay = startEventLoopDelaySampler({ histogram: metrics.eventLoopDelay });
+  const healthClock = health && options.healthClock !== false ? startHealthClock(health, config.ORDERLAKE_HEALTH_TICK_MS, logger) : null;
+  return {
+    codec,
+    storage,
+    store,
+    linker,
+    feed,
+    metrics,
+    ingestor,
+    merge,
+    pipeline,
+    deadLetters,
+    health,
+    close: async () => {
+      healthClock?.stop();
+      loopDelay.stop();
+      await storage.close();
+    },
+  };
+}
