@@ -1,7 +1,7 @@
 // A liveness answer from the first moments of `orderlake start`, in plain JavaScript so it loads in
 // milliseconds: loading and compiling the TypeScript sources takes one to three seconds, and a
 // liveness probe shorter than that would kill the worker in a loop. It listens on the API's
-// address until the real API is about to take it over (see src/cli/early-health.ts), answering
+// address until the real API is about to take it over (see src/runtime/early-health.ts), answering
 // `/health` 200 and everything else 503 "starting". It never decides anything: if it cannot
 // listen (a port in use), it steps aside silently and start-up reports the problem as usual.
 import http from 'node:http';

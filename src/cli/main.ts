@@ -3,9 +3,9 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { isOrderlakeError } from '../errors.js';
-import { runReplay } from './replay-command.js';
-import { releaseEarlyHealth } from './early-health.js';
-import { runStart } from './start-command.js';
+import { runReplay } from '../runtime/run-replay.js';
+import { releaseEarlyHealth } from '../runtime/early-health.js';
+import { runStart } from '../runtime/run-start.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { runLint } from './lint-command.js';
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { Readiness } from '../api/index.js';
 import { type GoldenStore, type ShipmentLinker } from '../golden/index.js';
 import { type ChangeFeed } from '../feed/index.js';
 import type { HealthStage } from '../pipeline/health-stage.js';
@@ -30,6 +31,8 @@ export interface EmbeddedRuntime {
   deadLetters: DeadLetterRecorder;
   /** The health rules (exception cases), fed every batch; null with ORDERLAKE_HEALTH=off or `health: false`. */
   health: HealthStage | null;
+  /** Ready while ClickHouse answers (the state was rebuilt before the runtime was returned). */
+  readiness(): Promise<Readiness>;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,15 @@ export async function createEmbeddedRuntime(
     pipeline,
     deadLetters,
     health,
+    async readiness() {
+      let clickhouse: true | string = true;
+      try {
+        await storage.reader.ping();
+      } catch (err) {
+        clickhouse = `ClickHouse does not answer: ${(err as Error).message ?? String(err)}`;
+      }
+      return { ready: clickhouse === true, checks: { clickhouse, state_rebuilt: true, kafka_assigned: 'embedded mode' } };
+    },
     close: async () => {
       healthClock?.stop();
       loopDelay.stop();

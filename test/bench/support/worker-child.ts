@@ -7,10 +7,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino, type Logger } from 'pino';
-import { createApiServer, createAuthenticator } from '../../../src/api/index.js';
+import { createAuthenticator } from '../../../src/api/index.js';
+import { createRuntimeApi } from '../../../src/runtime/api.js';
 import { loadConfig } from '../../../src/config.js';
 import { startKafkaRuntime, type KafkaRuntime } from '../../../src/main.js';
-import { createClickHouseClient, LAKE_ENCODING, qualifiedTable } from '../../../src/sinks/index.js';
+import { LAKE_ENCODING, qualifiedTable } from '../../../src/sinks/index.js';
 import { REPO_ROOT } from './bench-result.js';
 import { groupLag } from './consumer-lag.js';
 import { rdkafkaLoaded } from './raw-consumers.js';
@@ -178,25 +179,14 @@ async function main(): Promise<void> {
     if (!ready) await sleep(100);
   }
   const tokens = spec.tokens ?? { agent: 'bench-agent', analyst: 'bench-analyst' };
-  const app = await createApiServer({
-    logger,
-    metrics: runtime.metrics,
+  const app = await createRuntimeApi(config, logger, runtime, {
+    dataPath,
     auth: createAuthenticator({
       tokens: [
         { token: tokens.agent, role: 'agent', name: 'bench-agent' },
         { token: tokens.analyst, role: 'analyst', name: 'bench-analyst' },
       ],
     }),
-    store: runtime.store,
-    feed: runtime.feed,
-    client: runtime.storage.client,
-    database: spec.database,
-    sql: {
-      openClient: () => createClickHouseClient({ database: spec.database, dataPath }),
-      maxExecutionSeconds: config.ORDERLAKE_SQL_MAX_EXECUTION_SECONDS,
-      maxResultRows: config.ORDERLAKE_SQL_MAX_RESULT_ROWS,
-    },
-    readiness: () => runtime.readiness(),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const watcher = lakeWatcher(runtime, spec.database, logger);

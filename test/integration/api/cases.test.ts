@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiServer, createAuthenticator } from '../../../src/api/index.js';
+import { createAuthenticator } from '../../../src/api/index.js';
+import { createRuntimeApi } from '../../../src/runtime/api.js';
 import { loadConfig } from '../../../src/config.js';
 import type { HealthCase } from '../../../src/health/index.js';
 import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../src/main.js';
 import type { RawMessage } from '../../../src/pipeline/raw-message.js';
-import { createClickHouseClient } from '../../../src/sinks/index.js';
 import { generateScenario, scenarioManifest, type ReplayLine } from '../../../src/simulator/index.js';
 import { REPO_ROOT } from '../../helpers/pipeline-run.js';
 import { parsePrometheusText } from '../../helpers/prometheus-text.js';
@@ -38,17 +38,10 @@ async function open(rebuild: boolean): Promise<void> {
   const config = loadConfig({ LOG_LEVEL: 'silent', ORDERLAKE_DATA_DIR: dataDir }, REPO_ROOT);
   const dataPath = path.join(dataDir, 'lake');
   runtime = await createEmbeddedRuntime(config, pino({ level: 'silent' }), { dataPath, database, recreate: !rebuild, rebuild, healthClock: false, clock });
-  app = await createApiServer({
-    logger: pino({ level: 'silent' }),
-    metrics: runtime.metrics,
+  app = await createRuntimeApi(config, pino({ level: 'silent' }), runtime, {
+    dataPath,
     auth: createAuthenticator({ tokens: [{ token: TOKENS.agent, role: 'agent', name: 'agent-ann' }, { token: TOKENS.analyst, role: 'analyst', name: 'analyst-bo' }] }),
-    store: runtime.store,
-    client: runtime.storage.client,
-    database,
-    sql: { openClient: () => createClickHouseClient({ database, dataPath }), maxResultRows: 1000, maxExecutionSeconds: 5 },
-    readiness: async () => ({ ready: true, checks: {} }),
-    health: runtime.health!,
-    now: clock,
+    overrides: { now: clock },
   });
   await app.ready();
 }

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { createApiServer, createAuthenticator } from '../../../../src/api/index.js';
-import { loadConfig } from '../../../../src/config.js';
+import { createAuthenticator } from '../../../../src/api/index.js';
+import { createRuntimeApi } from '../../../../src/runtime/api.js';
+import { loadConfig, type Config } from '../../../../src/config.js';
 import { createGoldenStore, type GoldenStore, type GoldenView } from '../../../../src/golden/index.js';
 import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../../src/main.js';
 import type { RawMessage } from '../../../../src/pipeline/raw-message.js';
@@ -73,27 +74,22 @@ async function makeConsoleDir(root: string): Promise<string> {
   return dir;
 }
 
+/** The runtime's API (`createRuntimeApi`, as `orderlake start` builds it) with the test tokens, a test console folder and given limits. */
 function apiFor(
-  h: { runtime: EmbeddedRuntime; database: string; openSqlClient: () => ClickHouseClient; consoleDir: string },
+  h: { runtime: EmbeddedRuntime; config: Config; dataPath: string; consoleDir: string },
   store: GoldenStore,
-  limits: { maxResultRows: number; maxExecutionSeconds: number },
 ): Promise<FastifyInstance> {
-  return createApiServer({
-    logger: pino({ level: 'silent' }),
-    metrics: h.runtime.metrics,
+  return createRuntimeApi(h.config, pino({ level: 'silent' }), h.runtime, {
+    dataPath: h.dataPath,
     auth: createAuthenticator({
       tokens: (Object.keys(TOKENS) as Array<keyof typeof TOKENS>).map((role) => ({ token: TOKENS[role], role, name: `${role}-user` })),
       jwtSecret: JWT_SECRET,
     }),
-    store,
-    feed: h.runtime.feed,
-    client: h.runtime.storage.client,
-    database: h.database,
-    sql: { openClient: h.openSqlClient, ...limits },
-    readiness: async () => ({ ready: true, checks: { clickhouse: true, state_rebuilt: true, kafka_assigned: 'embedded mode' } }),
-    consoleDir: h.consoleDir,
-    orphans: { list: () => h.runtime.linker.orphans(Date.now(), 0), afterMs: 0 },
-    ...(h.runtime.health ? { health: h.runtime.health } : {}),
+    overrides: {
+      store,
+      consoleDir: h.consoleDir,
+      orphans: { list: () => h.runtime.linker.orphans(Date.now(), 0), afterMs: 0 },
+    },
   });
 }
 
@@ -104,15 +100,22 @@ function apiFor(
  */
 export async function startApiHarness(limits: { maxResultRows?: number; maxExecutionSeconds?: number } = {}): Promise<ApiHarness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'orderlake-api-'));
-  const config = loadConfig({ LOG_LEVEL: 'silent', ORDERLAKE_DATA_DIR: dataDir }, REPO_ROOT);
+  const config = loadConfig(
+    {
+      LOG_LEVEL: 'silent',
+      ORDERLAKE_DATA_DIR: dataDir,
+      ORDERLAKE_SQL_MAX_RESULT_ROWS: String(limits.maxResultRows ?? 10_000),
+      ORDERLAKE_SQL_MAX_EXECUTION_SECONDS: String(limits.maxExecutionSeconds ?? 10),
+    },
+    REPO_ROOT,
+  );
   const logger = pino({ level: 'silent' });
   const database = 'orderlake_api_test';
   const dataPath = path.join(dataDir, 'lake');
   const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, recreate: true });
   const openSqlClient = () => createClickHouseClient({ database, dataPath });
   const consoleDir = await makeConsoleDir(dataDir);
-  const sqlLimits = { maxResultRows: limits.maxResultRows ?? 10_000, maxExecutionSeconds: limits.maxExecutionSeconds ?? 10 };
-  const parts = { runtime, database, openSqlClient, consoleDir };
+  const parts = { runtime, config, dataPath, consoleDir };
 
   async function replay(file: string): Promise<void> {
     let batch: RawMessage[] = [];
@@ -129,7 +132,7 @@ export async function startApiHarness(limits: { maxResultRows?: number; maxExecu
   }
 
   await replay(FIXTURE);
-  const app = await apiFor(parts, runtime.store, sqlLimits);
+  const app = await apiFor(parts, runtime.store);
   await app.ready();
   const others: FastifyInstance[] = [];
   return {
@@ -141,7 +144,7 @@ export async function startApiHarness(limits: { maxResultRows?: number; maxExecu
     consoleDir,
     replay,
     async remoteApp() {
-      const other = await apiFor(parts, createGoldenStore({ now: Date.now }), sqlLimits);
+      const other = await apiFor(parts, createGoldenStore({ now: Date.now }));
       others.push(other);
       return other;
     },

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { shutdownSignal, signalExitCode, type SignalTarget } from '../../../src/cli/shutdown-signal.js';
+import { shutdownSignal, signalExitCode, type SignalTarget } from '../../../src/runtime/shutdown-signal.js';
 
 /** A process stand-in: signals are emitted by the test, `exit` is recorded. */
 function fakeProcess() {

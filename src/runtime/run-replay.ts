@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createEmbeddedRuntime } from '../main.js';
+import { createEmbeddedRuntime } from './embedded-runtime.js';
 import { readReplayFile } from '../sources/replay-file.js';
 import { toDeadLetter } from '../pipeline/dead-letter.js';
 import type { RawMessage } from '../pipeline/raw-message.js';

@@ -6,16 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { OrderlakeError } from '../errors.js';
 import { earlyHealthHolds, releaseEarlyHealth } from './early-health.js';
-import { createEmbeddedRuntime, createKafkaRuntime } from '../main.js';
-import { createApiServer, createAuthenticator, ensureDemoToken, loadAuthConfig, type Readiness } from '../api/index.js';
+import { createEmbeddedRuntime } from './embedded-runtime.js';
+import { createKafkaRuntime } from './kafka-runtime.js';
+import { createRuntimeApi, type ApiRuntime } from './api.js';
+import { createAuthenticator, ensureDemoToken, loadAuthConfig } from '../api/index.js';
 import { createTrafficGenerator } from '../simulator/index.js';
-import { createClickHouseClient } from '../sinks/index.js';
-import type { GoldenStore, GoldenView, ShipmentLinker } from '../golden/index.js';
-import type { ChangeFeed } from '../feed/index.js';
-import type { Metrics } from '../metrics.js';
-import type { Storage } from '../main.js';
+import type { GoldenView } from '../golden/index.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
-import type { HealthStage } from '../pipeline/health-stage.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
 /** Writes one plain, human-readable line (the console URL) next to the JSON logs on stderr. */
@@ -94,30 +91,12 @@ interface RunningApi {
 }
 
 /**
- * Builds and starts the HTTP/WebSocket API for either mode. Analyst SQL opens its own ClickHouse
- * client per query: on chDB, settings and failed-query leftovers stay on a session, which must not
- * be the pipeline's.
+ * Builds (`createRuntimeApi`) and starts the HTTP/WebSocket API for either mode.
  * With no credential configured, a random admin token is made for this run and printed once, in
  * the console URL (`announce`), so the demo works out of the box without leaving the API open.
  * The token never goes into the JSON logs, which are often shipped elsewhere.
  */
-async function startApi(
-  config: Config,
-  logger: Logger,
-  announce: Announce,
-  parts: {
-    metrics: Metrics;
-    store: GoldenStore;
-    feed: ChangeFeed;
-    storage: Storage;
-    dataPath: string;
-    readiness(): Promise<Readiness>;
-    /** The linker whose waiting shipments this worker reports as orphans. */
-    linker?: ShipmentLinker;
-    /** The health stage: exception cases (null when the rules are off). */
-    health: HealthStage | null;
-  },
-): Promise<RunningApi> {
+async function startApi(config: Config, logger: Logger, announce: Announce, runtime: ApiRuntime, dataPath: string): Promise<RunningApi> {
   const { config: authConfig, demoToken } = ensureDemoToken(
     await loadAuthConfig({
       ...(config.ORDERLAKE_AUTH_FILE !== undefined ? { file: config.ORDERLAKE_AUTH_FILE } : {}),
@@ -125,40 +104,7 @@ async function startApi(
       ...(config.ORDERLAKE_JWT_SECRET !== undefined ? { jwtSecret: config.ORDERLAKE_JWT_SECRET } : {}),
     }),
   );
-  const openSqlClient = () =>
-    createClickHouseClient({
-      ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
-      ...(config.CLICKHOUSE_USER ? { username: config.CLICKHOUSE_USER } : {}),
-      ...(config.CLICKHOUSE_PASSWORD ? { password: config.CLICKHOUSE_PASSWORD } : {}),
-      database: parts.storage.database,
-      dataPath: parts.dataPath,
-    });
-  const app = await createApiServer({
-    logger,
-    metrics: parts.metrics,
-    auth: createAuthenticator(authConfig),
-    store: parts.store,
-    feed: parts.feed,
-    // Lookups read through their own client: a chDB client runs one statement at a time, and the
-    // pipeline's inserts must not hold an agent's lookup up.
-    client: parts.storage.reader,
-    database: parts.storage.database,
-    sql: {
-      openClient: openSqlClient,
-      maxExecutionSeconds: config.ORDERLAKE_SQL_MAX_EXECUTION_SECONDS,
-      maxResultRows: config.ORDERLAKE_SQL_MAX_RESULT_ROWS,
-    },
-    readiness: parts.readiness,
-    ...(parts.health !== null ? { health: parts.health } : {}),
-    ...(parts.linker !== undefined
-      ? {
-          orphans: {
-            list: () => parts.linker!.orphans(Date.now(), config.ORDERLAKE_ORPHAN_AFTER_MS),
-            afterMs: config.ORDERLAKE_ORPHAN_AFTER_MS,
-          },
-        }
-      : {}),
-  });
+  const app = await createRuntimeApi(config, logger, runtime, { dataPath, auth: createAuthenticator(authConfig) });
   let address: string;
   try {
     // The early listener answered /health until now; the API binds its port a moment later.
@@ -223,7 +169,7 @@ async function runKafkaWorker(
 ): Promise<number> {
   const { dataPath, database, stopped } = options;
   const runtime = await createKafkaRuntime(config, logger, { dataPath, database });
-  const api = await startApi(config, logger, announce, { ...runtime, dataPath, readiness: () => runtime.readiness() }).catch(
+  const api = await startApi(config, logger, announce, runtime, dataPath).catch(
     async (err: unknown) => {
       await runtime.close().catch(() => undefined);
       throw err;
@@ -280,19 +226,7 @@ async function runEmbedded(
   const { dataPath, database, stopped } = options;
 
   const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true });
-  const api = await startApi(config, logger, announce, {
-    ...runtime,
-    dataPath,
-    readiness: async () => {
-      let clickhouse = true;
-      try {
-        await runtime.storage.client.ping();
-      } catch {
-        clickhouse = false;
-      }
-      return { ready: clickhouse, checks: { clickhouse, state_rebuilt: true, kafka_assigned: 'embedded mode' } };
-    },
-  }).catch(async (err: unknown) => {
+  const api = await startApi(config, logger, announce, runtime, dataPath).catch(async (err: unknown) => {
     await runtime.close().catch(() => undefined);
     throw err;
   });

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { createApiServer, type ApiDeps, type Authenticator, type Readiness } from '../api/index.js';
+import type { ChangeFeed } from '../feed/index.js';
+import type { GoldenStore, ShipmentLinker } from '../golden/index.js';
+import type { Metrics } from '../metrics.js';
+import type { HealthStage } from '../pipeline/health-stage.js';
+import { createClickHouseClient } from '../sinks/index.js';
+import type { Storage } from './storage.js';
+
+/** What the API needs of a runtime: both modes' runtimes fit. */
+export interface ApiRuntime {
+  metrics: Metrics;
+  store: GoldenStore;
+  feed: ChangeFeed;
+  storage: Storage;
+  health: HealthStage | null;
+  readiness(): Promise<Readiness>;
+  /** The linker whose waiting shipments this worker reports as orphans (embedded mode). */
+  linker?: ShipmentLinker;
+}
+
+/**
+ * The HTTP/WebSocket API of a runtime, assembled once for `orderlake start`, the tests and the
+ * benchmarks. Lookups read through the storage's reader client (a chDB client runs one statement
+ * at a time, and the pipeline's inserts must not hold an agent's lookup up); analyst SQL opens its
+ * own ClickHouse client per query (on chDB, settings and failed-query leftovers stay on a session,
+ * which must not be the pipeline's). `overrides` replaces single dependencies (a test's console
+ * folder, feed tuning, a store that holds nothing).
+ */
+export function createRuntimeApi(
+  config: Config,
+  logger: Logger,
+  runtime: ApiRuntime,
+  options: { dataPath: string; auth: Authenticator; overrides?: Partial<ApiDeps> },
+): Promise<FastifyInstance> {
+  const database = runtime.storage.database;
+  const openSqlClient = () =>
+    createClickHouseClient({
+      ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
+      ...(config.CLICKHOUSE_USER ? { username: config.CLICKHOUSE_USER } : {}),
+      ...(config.CLICKHOUSE_PASSWORD ? { password: config.CLICKHOUSE_PASSWORD } : {}),
+      database,
+      dataPath: options.dataPath,
+    });
+  const linker = runtime.linker;
+  return createApiServer({
+    logger,
+    metrics: runtime.metrics,
+    auth: options.auth,
+    store: runtime.store,
+    feed: runtime.feed,
+    client: runtime.storage.reader,
+    database,
+    sql: {
+      openClient: openSqlClient,
+      maxExecutionSeconds: config.ORDERLAKE_SQL_MAX_EXECUTION_SECONDS,
+      maxResultRows: config.ORDERLAKE_SQL_MAX_RESULT_ROWS,
+    },
+    readiness: () => runtime.readiness(),
+    ...(runtime.health !== null ? { health: runtime.health } : {}),
+    ...(linker !== undefined
+      ? { orphans: { list: () => linker.orphans(Date.now(), config.ORDERLAKE_ORPHAN_AFTER_MS), afterMs: config.ORDERLAKE_ORPHAN_AFTER_MS } }
+      : {}),
+    ...options.overrides,
+  });
+}
