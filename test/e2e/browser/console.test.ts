@@ -8,6 +8,7 @@ import { loadConfig } from '../../../src/config.js';
 import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../src/main.js';
 import type { RawMessage } from '../../../src/pipeline/raw-message.js';
 import { readReplayFile } from '../../../src/sources/replay-file.js';
+import { waitFor } from '../../helpers/kafka-topics.js';
 import { REPO_ROOT } from '../../helpers/pipeline-run.js';
 import { AGENT_TOKEN, startApiWithFeed, type ApiWithFeed } from '../../integration/ws/support/api-with-feed.js';
 
@@ -96,16 +97,14 @@ describe('agent console (browser)', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('takes the token from the fragment, goes live and lists the orders with exceptions', async () => {
+  it('takes the token from the fragment, goes live and opens on the case queue', async () => {
     await page.goto(`${api.baseUrl}/#token=${AGENT_TOKEN}`);
     await page.waitForSelector('#live[data-state="live"]');
     expect(page.url()).not.toContain(AGENT_TOKEN);
     expect(await page.evaluate(() => sessionStorage.getItem('orderlake.token'))).toBe(AGENT_TOKEN);
-
-    const withExceptions = [...runtime.store.orderIds()].filter((id) => (runtime.store.get(id)?.exceptions.length ?? 0) > 0);
-    expect(withExceptions.length).toBeGreaterThan(0);
-    await page.waitForFunction((n) => document.querySelectorAll('#exception-list li').length === n, withExceptions.length);
-    expect(await page.textContent('#exception-count')).toBe(String(withExceptions.length));
+    // The queue replaces the old "orders with exceptions" list (test/e2e/browser/case-console.test.ts drives it).
+    await page.waitForSelector('#view-queue:not([hidden])');
+    expect(await page.locator('#exception-list').count()).toBe(0);
   });
 
   it('finds an order by id, by phone and by tracking or fulfillment number, however they are typed', async () => {
@@ -139,7 +138,8 @@ describe('agent console (browser)', () => {
     const traces = [ORDER, view.customer!.name, view.customer!.phone, view.ship_to!.phone, view.ship_to!.line, view.shipments[0]!.tracking_no, view.lines[0]!.sku];
     async function expectNoTraceOfOrder(context: string): Promise<void> {
       // textContent includes hidden elements: nothing of the order may linger in the page at all.
-      const shown = (await page.locator('main .content').textContent()) ?? '';
+      // (The case queue, another view, may list the order's cases: that is work, not a leftover.)
+      const shown = `${(await page.locator('#notice').textContent()) ?? ''}${(await page.locator('#view-order').textContent()) ?? ''}`;
       for (const trace of traces) expect(shown, `${context}: ${trace}`).not.toContain(trace);
       expect(await page.locator('#card').isHidden(), context).toBe(true);
       expect(await page.locator('#card [data-key]').count(), context).toBe(0);
@@ -166,13 +166,18 @@ describe('agent console (browser)', () => {
     }
   });
 
-  it('opens an order clicked in the exceptions list, with its id in the search box', async () => {
+  it('opens an order clicked in the case queue, with its id in the search box', async () => {
     const phone = runtime.store.get(ORDER)!.customer!.phone;
     await searchAndOpen(`+86 ${phone.slice(0, 3)} ${phone.slice(3, 7)} ${phone.slice(7)}`, ORDER);
-    const other = await page.locator('#exception-list li').evaluateAll((items, open) => items.map((li) => (li as HTMLElement).dataset.order!).find((id) => id !== open), ORDER);
-    expect(other).toBeDefined();
-    await page.click(`#exception-list li[data-order="${other}"] button`);
-    await page.waitForFunction((id) => document.getElementById('order-id')?.textContent === id && !document.getElementById('card')!.hidden, other!);
+    // This API runs no health stage of its own: the queue reads the stored cases (GET /cases).
+    await page.click('#tab-queue');
+    const other = await waitFor(
+      () => page.locator('#queue-list button[data-order]').evaluateAll((buttons, open) => buttons.map((b) => (b as HTMLElement).dataset.order!).find((id) => id !== open), ORDER),
+      { timeoutMs: 30_000, describe: 'a case of another order in the queue' },
+    );
+    await page.click(`#queue-list button[data-order="${other}"] >> nth=0`);
+    await page.waitForFunction((id) => document.getElementById('order-id')?.textContent === id && !document.getElementById('card')!.hidden, other);
+    expect(await page.isVisible('#view-order')).toBe(true);
     expect(await page.inputValue('#search-input')).toBe(other);
     expect(page.url()).toContain(`#order=${other}`);
     expect(await page.textContent('#notice')).toBe('');
@@ -209,7 +214,6 @@ describe('agent console (browser)', () => {
     });
     expect(await page.textContent('#version')).toContain(`version ${after.version}`);
     expect(await page.locator('#exceptions .chip').allTextContents()).toEqual(after.exceptions.map((c) => c.replace(/_/g, ' ').toLowerCase()));
-    await page.waitForSelector(`#exception-list li[data-order="${ORDER}"]`);
     expect(await page.locator(`#shipments tr[data-key="${shipment.tracking_no}"]`).textContent()).toContain('address issue');
 
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
@@ -233,11 +237,8 @@ describe('agent console (browser)', () => {
     await page.waitForFunction(() => document.getElementById('status')!.textContent === 'delivered');
     await page.waitForSelector('#milestones .step[data-field="delivered_at"].done');
     expect(await page.textContent('#version')).toContain(`version ${delivered.version}`);
-    const listed = delivered.exceptions.length > 0;
-    await page.waitForFunction(
-      ([id, present]) => (document.querySelector(`#exception-list li[data-order="${id}"]`) !== null) === present,
-      [ORDER, listed] as const,
-    );
+    // The card's carrier scans follow the live change: the DELIVERED scan is the newest.
+    await page.waitForFunction(() => document.getElementById('last-scan-code')?.textContent === 'delivered');
     expect(pageErrors).toEqual([]);
   });
 });

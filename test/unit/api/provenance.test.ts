@@ -132,8 +132,24 @@ describe('timeline', () => {
       ingested_at: iso(T0 + 1500),
       lag_ms: 1500,
       event_uid: eventUid(events[0]!),
+      details: expect.objectContaining({ status: 'CREATED' }),
     });
     expect(entries[1]!.type).toBe('u');
+  });
+
+  it('gives each entry the facts the order card reads: the ship-to of an order image, the item of a line, a scan', () => {
+    const entries = toTimeline(stored(events));
+    for (const [entry, e] of entries.map((x, i) => [x, stored(events)[i]!.event] as const)) {
+      if (e.kind === 'crm_order' && e.image !== null) {
+        expect(entry.details).toEqual({
+          row_version: e.row_version ?? e.image.row_version,
+          status: e.image.status,
+          ship_to: { name: e.image.ship_name, phone: e.image.ship_phone, province: e.image.ship_province, city: e.image.ship_city, district: e.image.ship_district, line: e.image.ship_line, postcode: e.image.ship_postcode },
+        });
+      }
+      if (e.kind === 'crm_line' && e.image !== null) expect(entry.details).toEqual({ line_no: e.line_no, sku: e.image.sku, name: e.image.name, quantity: e.image.quantity });
+      if (e.kind === 'tms') expect(entry.details).toMatchObject({ tracking_no: e.tracking_no, event_code: e.event_code, location: e.location, exception_code: e.exception_code });
+    }
   });
 
   it('summarizes every kind of event in one line', () => {
