@@ -50,13 +50,15 @@ export async function createHealth(
     ...(options.ownerPartition ? { ownerPartition: options.ownerPartition } : {}),
     onError: (err) => logger.error({ err }, 'an exception case could not be stored'),
   });
-  // Strategy-change response time: from a file change to it being live here (metric and config_changes).
+  // Strategy-change response time: from a file's change (mtime) to it being live here, recorded in
+  // config_changes; the first version of a file is the baseline, not a change.
   const liveAt = options.now();
   for (const [kind, folder] of [['rules', dir], ['pipelines', config.paths.pipelines]] as const) {
     const files = await configFilesOf(folder);
-    if (files[0] !== undefined) metrics.strategyChangeSeconds.set({ kind }, Math.max(0, liveAt - files[0].changedAt) / 1000);
     try {
-      await recordConfigChanges(storage.client, storage.database, files.map((f) => ({ kind, file: path.basename(f.file), changedAt: f.changedAt, liveAt })));
+      const recorded = await recordConfigChanges(storage.client, storage.database, files.map((f) => ({ kind, file: path.basename(f.file), changedAt: f.changedAt, liveAt })));
+      const newest = Math.max(...recorded.changes.map((c) => c.changedAt));
+      if (recorded.changes.length > 0) metrics.strategyChangeSeconds.set({ kind }, Math.max(0, liveAt - newest) / 1000);
     } catch (err) {
       logger.warn({ err, kind }, 'could not record the configuration files in config_changes');
     }

@@ -33,7 +33,7 @@ export { createLakeReader, type LakeReader } from './clickhouse/lake-reader.js';
 export { CASE_ENCODING, CASE_TABLE_MIGRATION, toCaseRow, type CaseRow } from './clickhouse/case-row.js';
 export { searchCases, getStoredCase, loadStoredCases, type CaseSearch } from './clickhouse/case-reader.js';
 export { HEALTH_VIEWS, HEALTH_VIEWS_MIGRATION } from './clickhouse/health-views.js';
-export { recordConfigChanges, type ConfigChange } from './clickhouse/config-changes.js';
+export { recordConfigChanges, type ConfigChange, type RecordedConfigChanges } from './clickhouse/config-changes.js';
 export {
   readHealthInsights,
   type CancellationFigure,

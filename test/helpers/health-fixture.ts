@@ -259,6 +259,9 @@ function lakeRows(now: number): LakeRow[] {
 // Config changes
 
 export const CONFIG_CHANGES = [
+  // The first version of each file a deployment sees is its baseline: not a change, not in the view.
+  { kind: 'rules' as const, file: 'pipelines/rules/paid-not-released.yaml', changedAt: at('2026-11-01T08:00:00.000Z'), liveAt: at('2026-11-02T09:00:00.000Z') },
+  { kind: 'pipelines' as const, file: 'pipelines/crm.public.orders.yaml', changedAt: at('2026-11-01T08:00:00.000Z'), liveAt: at('2026-11-02T09:00:00.000Z') },
   { kind: 'rules' as const, file: 'pipelines/rules/paid-not-released.yaml', changedAt: at('2026-11-20T10:00:00.000Z'), liveAt: at('2026-11-20T10:00:02.500Z') },
   { kind: 'pipelines' as const, file: 'pipelines/crm.public.orders.yaml', changedAt: at('2026-11-20T09:00:00.000Z'), liveAt: at('2026-11-20T10:00:00.250Z') },
 ];

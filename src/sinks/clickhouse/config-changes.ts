@@ -24,10 +24,11 @@ const key = (kind: string, file: string, changedAt: number) => `${kind}\u0000${f
  * strategy-change response time (`health_strategy_changes`). A version (kind, file, modification
  * time) already recorded is skipped, so a restart with unchanged files adds nothing and the
  * response time stays the one of the first load; two workers starting together may both record a
- * version, and the view keeps the earliest `live_at`. Returns how many rows were written.
+ * version, and the view keeps the earliest `live_at`. The first version of a file is the
+ * deployment's baseline (its mtime is when it was checked out, not a change): the view leaves it out.
  */
-export async function recordConfigChanges(client: ClickHouseClient, database: string, rows: readonly ConfigChange[]): Promise<number> {
-  if (rows.length === 0) return 0;
+export async function recordConfigChanges(client: ClickHouseClient, database: string, rows: readonly ConfigChange[]): Promise<RecordedConfigChanges> {
+  if (rows.length === 0) return { written: 0, changes: [] };
   const table = qualifiedTable(database, TABLES.configChanges);
   const known = await queryJson<{ kind: string; file: string; changed_ms: number | string }>(
     client,
@@ -36,6 +37,7 @@ export async function recordConfigChanges(client: ClickHouseClient, database: st
     { files: [...new Set(rows.map((r) => r.file))] },
   );
   const seen = new Set(known.map((k) => key(k.kind, k.file, Number(k.changed_ms))));
+  const filesSeen = new Set(known.map((k) => `${k.kind}\u0000${k.file}`));
   const fresh: ConfigChange[] = [];
   for (const row of rows) {
     const k = key(row.kind, row.file, row.changedAt);
@@ -43,7 +45,7 @@ export async function recordConfigChanges(client: ClickHouseClient, database: st
     seen.add(k);
     fresh.push(row);
   }
-  if (fresh.length === 0) return 0;
+  if (fresh.length === 0) return { written: 0, changes: [] };
   try {
     await insertEncoded(client, {
       database,
@@ -54,5 +56,12 @@ export async function recordConfigChanges(client: ClickHouseClient, database: st
   } catch (err) {
     throw toClickHouseError(err, 'recording config changes failed', { table });
   }
-  return fresh.length;
+  // A file's first version is the deployment's baseline; a later one is a change.
+  return { written: fresh.length, changes: fresh.filter((r) => filesSeen.has(`${r.kind}\u0000${r.file}`)) };
+}
+
+/** What {@link recordConfigChanges} wrote: every new version, and those that changed a file already known. */
+export interface RecordedConfigChanges {
+  written: number;
+  changes: ConfigChange[];
 }

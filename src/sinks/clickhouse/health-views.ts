@@ -193,6 +193,10 @@ function strategyChanges(db: string): string {
       SELECT kind, file, changed_at, min(live_at) AS first_live_at
       FROM ${qualifiedTable(db, TABLES.configChanges)}
       GROUP BY kind, file, changed_at
+    )
+    -- A file's first version is the baseline (its mtime is the checkout), not a change.
+    WHERE (kind, file, changed_at) NOT IN (
+      SELECT kind, file, min(changed_at) FROM ${qualifiedTable(db, TABLES.configChanges)} GROUP BY kind, file
     )`;
 }
 

@@ -173,7 +173,10 @@ describe('exception cases in the embedded runtime', { timeout: 60_000 }, () => {
     expect(open).toBe(held.filter((c) => c.status !== 'resolved').length);
     expect(samples.some((s) => s.name === 'orderlake_cases_resolved_total' && s.labels.resolution === 'by_agent')).toBe(true);
     expect(samples.some((s) => s.name === 'orderlake_source_freshness_seconds_count' && s.labels.source === 'wms')).toBe(true);
-    expect(samples.some((s) => s.name === 'orderlake_strategy_change_seconds' && s.labels.kind === 'rules')).toBe(true);
+    // A first start records each rule and pipeline file as the baseline: no change to time yet.
+    expect(samples.some((s) => s.name === 'orderlake_strategy_change_seconds')).toBe(false);
+    const recorded = await (await runtime.storage.client.query({ query: `SELECT kind, count() AS n FROM ${database}.config_changes GROUP BY kind ORDER BY kind`, format: 'JSONEachRow' })).json<{ kind: string; n: string | number }>();
+    expect(recorded.map((r) => [r.kind, Number(r.n) > 0])).toEqual([['pipelines', true], ['rules', true]]);
   });
 
   it('opens a waiting case from the wall clock alone while every source is idle', async () => {

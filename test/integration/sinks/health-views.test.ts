@@ -101,7 +101,7 @@ describe('health views (chDB)', () => {
   it('health_strategy_changes: file change to live, a version recorded once, the first load kept', async () => {
     // The same versions again at a later start: nothing new is written.
     const later = CONFIG_CHANGES.map((c) => ({ ...c, liveAt: c.liveAt + 3_600_000 }));
-    expect(await recordConfigChanges(db.client, db.database, later)).toBe(0);
+    expect(await recordConfigChanges(db.client, db.database, later)).toEqual({ written: 0, changes: [] });
     // Another worker recorded the first version too, a little later: the view keeps the earliest.
     await db.client.command({
       query: `INSERT INTO ${view(TABLES.configChanges)} (kind, file, changed_at, live_at)
@@ -160,17 +160,16 @@ describe('health views (chDB)', () => {
         strategy_changes: [],
       });
 
-      // A file's first version, then a new version of it: each is a change of its own.
+      // A file's first version (the baseline), then a new version of it: only the new one is a change.
       const file = 'pipelines/rules/short-pick.yaml';
       const first = { kind: 'rules' as const, file, changedAt: Date.parse('2026-11-23T00:00:00.000Z'), liveAt: Date.parse('2026-11-23T00:00:01.000Z') };
       const edited = { ...first, changedAt: Date.parse('2026-11-23T06:00:00.000Z'), liveAt: Date.parse('2026-11-23T06:00:00.040Z') };
-      expect(await recordConfigChanges(empty.client, empty.database, [first, first])).toBe(1);
-      expect(await recordConfigChanges(empty.client, empty.database, [first, edited])).toBe(1);
-      expect(await recordConfigChanges(empty.client, empty.database, [])).toBe(0);
+      expect(await recordConfigChanges(empty.client, empty.database, [first, first])).toEqual({ written: 1, changes: [] });
+      expect(await recordConfigChanges(empty.client, empty.database, [first, edited])).toEqual({ written: 1, changes: [edited] });
+      expect(await recordConfigChanges(empty.client, empty.database, [])).toEqual({ written: 0, changes: [] });
       const after = await readHealthInsights({ client: empty.client, database: empty.database, now: READ_AT });
       expect(after.strategy_changes).toEqual([
         { kind: 'rules', file, changed_at: '2026-11-23T06:00:00.000Z', live_at: '2026-11-23T06:00:00.040Z', response_s: 0.04 },
-        { kind: 'rules', file, changed_at: '2026-11-23T00:00:00.000Z', live_at: '2026-11-23T00:00:01.000Z', response_s: 1 },
       ]);
     } finally {
       await empty.drop();
