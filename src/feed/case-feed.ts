@@ -1,3 +1,4 @@
+import { createFanOut } from './fan-out.js';
 import type { CaseChange } from '../health/index.js';
 
 export type CaseListener = (changes: readonly CaseChange[]) => void;
@@ -13,25 +14,6 @@ export interface CaseFeed {
   readonly listenerCount: number;
 }
 
-export function createCaseFeed(options: { onListenerError?(err: unknown): void } = {}): CaseFeed {
-  const listeners = new Set<CaseListener>();
-  return {
-    publish(changes) {
-      if (changes.length === 0) return;
-      for (const listener of listeners) {
-        try {
-          listener(changes);
-        } catch (err) {
-          options.onListenerError?.(err);
-        }
-      }
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    get listenerCount() {
-      return listeners.size;
-    },
-  };
+export function createCaseFeed(options: { onListenerError?: (err: unknown) => void } = {}): CaseFeed {
+  return createFanOut<CaseChange>(options);
 }

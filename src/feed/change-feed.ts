@@ -1,3 +1,4 @@
+import { createFanOut } from './fan-out.js';
 import type { ViewChange } from '../golden/index.js';
 
 /**
@@ -25,24 +26,5 @@ export interface ChangeFeed {
 }
 
 export function createChangeFeed(options: { onListenerError?: (err: unknown) => void } = {}): ChangeFeed {
-  const listeners = new Set<ChangeListener>();
-  return {
-    publish(changes) {
-      if (changes.length === 0) return;
-      for (const listener of listeners) {
-        try {
-          listener(changes);
-        } catch (err) {
-          options.onListenerError?.(err);
-        }
-      }
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    get listenerCount() {
-      return listeners.size;
-    },
-  };
+  return createFanOut<FeedChange>(options);
 }

@@ -132,6 +132,22 @@ async function startApi(config: Config, logger: Logger, announce: Announce, runt
   };
 }
 
+/** {@link startApi}; when it fails, the runtime is closed before the error goes on. */
+async function startApiOrClose(
+  config: Config,
+  logger: Logger,
+  announce: Announce,
+  runtime: ApiRuntime & { close(): Promise<void> },
+  dataPath: string,
+): Promise<RunningApi> {
+  try {
+    return await startApi(config, logger, announce, runtime, dataPath);
+  } catch (err) {
+    await runtime.close().catch(() => undefined);
+    throw err;
+  }
+}
+
 /** `orderlake start`: the pipeline and its API, embedded by default, Kafka workers with KAFKA_BROKERS. */
 export async function runStart(config: Config, logger: Logger, announce: Announce = toStderr): Promise<number> {
   const dataPath = path.join(config.paths.data, 'lake');
@@ -169,12 +185,7 @@ async function runKafkaWorker(
 ): Promise<number> {
   const { dataPath, database, stopped } = options;
   const runtime = await createKafkaRuntime(config, logger, { dataPath, database });
-  const api = await startApi(config, logger, announce, runtime, dataPath).catch(
-    async (err: unknown) => {
-      await runtime.close().catch(() => undefined);
-      throw err;
-    },
-  );
+  const api = await startApiOrClose(config, logger, announce, runtime, dataPath);
   const address = api.address;
   logger.info(
     { api: address, database },
@@ -226,10 +237,7 @@ async function runEmbedded(
   const { dataPath, database, stopped } = options;
 
   const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true });
-  const api = await startApi(config, logger, announce, runtime, dataPath).catch(async (err: unknown) => {
-    await runtime.close().catch(() => undefined);
-    throw err;
-  });
+  const api = await startApiOrClose(config, logger, announce, runtime, dataPath);
   const address = api.address;
 
   // Order ids carry the start time, so a restart on the same data directory never reuses one.

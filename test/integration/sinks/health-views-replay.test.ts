@@ -8,10 +8,9 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../../src/config.js';
 import type { GoldenView } from '../../../src/golden/index.js';
 import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../src/main.js';
-import type { RawMessage } from '../../../src/pipeline/raw-message.js';
 import { TABLES } from '../../../src/sinks/index.js';
-import { readReplayFile } from '../../../src/sources/replay-file.js';
 import { migrateForHealth } from '../../helpers/health-fixture.js';
+import { replayInto } from '../../helpers/replay-into.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/contract/hundred-twenty-orders-shuffled.jsonl');
@@ -39,17 +38,7 @@ describe('health views over the replayed contract example', () => {
       // Event time moves with the recording only: the cases stay put while the test reads them.
       healthClock: false,
     });
-    let batch: RawMessage[] = [];
-    for await (const item of readReplayFile(FIXTURE, runtime.codec.encoder)) {
-      if (item.type === 'rejected') throw new Error(`fixture line ${item.line} rejected: ${item.error.message}`);
-      batch.push(item.message);
-      if (batch.length >= 200) {
-        await runtime.pipeline.process(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await runtime.pipeline.process(batch);
-    await runtime.storage.sink.flush();
+    await replayInto(runtime, FIXTURE);
     await migrateForHealth(runtime.storage.client, database);
     views = (await readFile(FIXTURE_GOLDEN, 'utf8'))
       .split('\n')

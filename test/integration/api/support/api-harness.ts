@@ -8,10 +8,9 @@ import { createRuntimeApi } from '../../../../src/runtime/api.js';
 import { loadConfig, type Config } from '../../../../src/config.js';
 import { createGoldenStore, type GoldenStore, type GoldenView } from '../../../../src/golden/index.js';
 import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../../src/main.js';
-import type { RawMessage } from '../../../../src/pipeline/raw-message.js';
 import { createClickHouseClient, type ClickHouseClient } from '../../../../src/sinks/index.js';
-import { readReplayFile } from '../../../../src/sources/replay-file.js';
 import { REPO_ROOT } from '../../../helpers/pipeline-run.js';
+import { replayInto } from '../../../helpers/replay-into.js';
 
 export const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/contract/forty-orders-shuffled.jsonl');
 export const FIXTURE_GOLDEN = path.join(REPO_ROOT, 'test/fixtures/contract/forty-orders-shuffled.golden.jsonl');
@@ -117,19 +116,8 @@ export async function startApiHarness(limits: { maxResultRows?: number; maxExecu
   const consoleDir = await makeConsoleDir(dataDir);
   const parts = { runtime, config, dataPath, consoleDir };
 
-  async function replay(file: string): Promise<void> {
-    let batch: RawMessage[] = [];
-    for await (const item of readReplayFile(file, runtime.codec.encoder)) {
-      if (item.type === 'rejected') throw new Error(`fixture line ${item.line} rejected: ${item.error.message}`);
-      batch.push(item.message);
-      if (batch.length >= 200) {
-        await runtime.pipeline.process(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) await runtime.pipeline.process(batch);
-    await runtime.storage.sink.flush();
-  }
+  const replay = (file: string) => replayInto(runtime, file);
+
 
   await replay(FIXTURE);
   const app = await apiFor(parts, runtime.store);
