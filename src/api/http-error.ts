@@ -64,14 +64,19 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
       return reply.code(400).send({ error: 'OL_ERR_HTTP_BAD_REQUEST', message: validationMessage(err) });
     }
     if (err instanceof OrderlakeError && err.retriable) {
-      logger.warn({ err, url: request.url }, 'request failed on a transient error');
+      logger.warn({ err, url: loggableUrl(request.url) }, 'request failed on a transient error');
       return reply.code(503).header('retry-after', '1').send({ error: err.code, message: 'ClickHouse is unavailable right now; retry shortly' });
     }
     const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       return reply.code(status).send({ error: 'OL_ERR_HTTP_BAD_REQUEST', message: err.message });
     }
-    logger.error({ err, url: request.url }, 'request failed');
+    logger.error({ err, url: loggableUrl(request.url) }, 'request failed');
     return reply.code(500).send({ error: 'OL_ERR_HTTP_INTERNAL', message: 'internal error; see the server log' });
   });
+}
+
+/** A request URL fit for the logs: an `access_token` query parameter (WebSocket clients) is redacted. */
+export function loggableUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuthConfig, TokenEntry } from './auth-config.js';
-import { looksLikeJwt, verifyHs256Jwt, type JwtClaims, type JwtFailure } from './jwt.js';
+import { createHs256Verifier, looksLikeJwt, type JwtClaims, type JwtFailure } from './jwt.js';
 import { isRole, type Principal, type Role } from './principal.js';
 
 /** Why a credential was not accepted; the API turns every one of them into a 401. */
@@ -10,13 +10,14 @@ export type AuthCheck = { principal: Principal; failure: null } | { principal: n
 
 /**
  * Checks credentials: a static token or an HS256 JWT, given bare or as an `Authorization` header
- * value (`Bearer …`). Shared by the HTTP routes and the WebSocket upgrade.
+ * value (`Bearer …`). Shared by the HTTP routes and the WebSocket upgrade. Asynchronous because
+ * JWT signatures are checked with WebCrypto (through jose).
  */
 export interface Authenticator {
   /** The caller, or null when the credential is missing or not valid. */
-  authenticate(authorizationHeaderOrToken: string | undefined): Principal | null;
+  authenticate(authorizationHeaderOrToken: string | undefined): Promise<Principal | null>;
   /** Like `authenticate`, with the reason for a refusal (for the 401 message). */
-  check(authorizationHeaderOrToken: string | undefined): AuthCheck;
+  check(authorizationHeaderOrToken: string | undefined): Promise<AuthCheck>;
   /** Whether any credential could ever be accepted (false: every request is refused). */
   readonly configured: boolean;
 }
@@ -39,21 +40,21 @@ function rolesOf(claims: JwtClaims): Role[] {
 /**
  * Builds the authenticator. Static tokens are looked up by their SHA-256 digest, so the lookup time
  * says nothing about how close a guess was; JWTs are verified only when a secret is configured.
- * `now` is the clock for `exp`/`nbf`.
+ * `now` is the clock for `exp`/`nbf`. An empty JWT secret is a configuration error.
  */
 export function createAuthenticator(config: AuthConfig, options: { now?: () => number } = {}): Authenticator {
   const now = options.now ?? Date.now;
   const byDigest = new Map<string, TokenEntry>(config.tokens.map((t) => [digest(t.token), t]));
-  const secret = config.jwtSecret;
+  const verifyJwt = config.jwtSecret !== undefined ? createHs256Verifier(config.jwtSecret) : undefined;
 
-  function check(value: string | undefined): AuthCheck {
+  async function check(value: string | undefined): Promise<AuthCheck> {
     if (value === undefined || value.trim() === '') return { principal: null, failure: 'missing' };
     const credential = bareCredential(value);
     if (credential === null) return { principal: null, failure: 'invalid' };
     const entry = byDigest.get(digest(credential));
     if (entry !== undefined) return { principal: { name: entry.name, roles: [entry.role], via: 'token' }, failure: null };
-    if (secret === undefined || !looksLikeJwt(credential)) return { principal: null, failure: 'invalid' };
-    const verified = verifyHs256Jwt(credential, secret, now());
+    if (verifyJwt === undefined || !looksLikeJwt(credential)) return { principal: null, failure: 'invalid' };
+    const verified = await verifyJwt(credential, now());
     if (!verified.ok) return { principal: null, failure: verified.reason };
     const sub = verified.claims.sub;
     return { principal: { name: typeof sub === 'string' && sub !== '' ? sub : 'jwt', roles: rolesOf(verified.claims), via: 'jwt' }, failure: null };
@@ -61,7 +62,7 @@ export function createAuthenticator(config: AuthConfig, options: { now?: () => n
 
   return {
     check,
-    authenticate: (value) => check(value).principal,
-    configured: byDigest.size > 0 || secret !== undefined,
+    authenticate: async (value) => (await check(value)).principal,
+    configured: byDigest.size > 0 || verifyJwt !== undefined,
   };
 }

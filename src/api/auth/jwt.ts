@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { errors, jwtVerify } from 'jose';
+import { OrderlakeError } from '../../errors.js';
 
 /** The claims of a verified token; only `exp`, `nbf`, `sub`, `role` and `roles` mean anything here. */
 export type JwtClaims = Record<string, unknown>;
@@ -7,50 +8,52 @@ export type JwtFailure = 'malformed' | 'unsupported_alg' | 'bad_signature' | 'ex
 
 export type JwtResult = { ok: true; claims: JwtClaims } | { ok: false; reason: JwtFailure };
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const SHA256_BYTES = 32;
+/** Verifies one compact JWT at `nowMs` (epoch ms). */
+export type JwtVerifier = (token: string, nowMs: number) => Promise<JwtResult>;
 
-function decodeJsonObject(segment: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Whether a credential has the shape of a compact JWS: three base64url segments, the last may be
+ * empty. Checked before jose, whose base64 decoding also takes padding and whitespace.
+ */
+export function looksLikeJwt(credential: string): boolean {
+  return COMPACT_JWS.test(credential);
 }
 
 /**
- * Verifies a compact HS256 JWT. Only HS256 is accepted — never `none`, never an algorithm the
- * token itself picks — so a forged header cannot downgrade the check. The signature is compared in
- * constant time; `exp` and `nbf` (seconds since the epoch) are honoured against `nowMs`, which the
- * caller passes so that this stays a pure function.
+ * jose's errors as our refusal reasons. Every `JOSEError` comes from the token (an unknown `crit`
+ * extension is `JOSENotSupported`: malformed for us); anything else is our bug, not a bad token,
+ * and is thrown.
  */
-export function verifyHs256Jwt(token: string, secret: string | Buffer, nowMs: number): JwtResult {
-  const parts = token.split('.');
-  if (parts.length !== 3) return { ok: false, reason: 'malformed' };
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  if (!SEGMENT.test(headerPart) || !SEGMENT.test(payloadPart) || !(signaturePart === '' || SEGMENT.test(signaturePart))) {
-    return { ok: false, reason: 'malformed' };
-  }
-  const header = decodeJsonObject(headerPart);
-  if (header === null) return { ok: false, reason: 'malformed' };
-  if (header.alg !== 'HS256') return { ok: false, reason: 'unsupported_alg' };
-  const signature = Buffer.from(signaturePart, 'base64url');
-  const expected = createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest();
-  if (signature.length !== SHA256_BYTES || !timingSafeEqual(signature, expected)) return { ok: false, reason: 'bad_signature' };
-  const claims = decodeJsonObject(payloadPart);
-  if (claims === null) return { ok: false, reason: 'malformed' };
-  for (const name of ['exp', 'nbf'] as const) {
-    if (claims[name] !== undefined && (typeof claims[name] !== 'number' || !Number.isFinite(claims[name]))) {
-      return { ok: false, reason: 'malformed' };
-    }
-  }
-  if (typeof claims.exp === 'number' && nowMs >= claims.exp * 1000) return { ok: false, reason: 'expired' };
-  if (typeof claims.nbf === 'number' && nowMs < claims.nbf * 1000) return { ok: false, reason: 'not_yet_valid' };
-  return { ok: true, claims };
+function failureOf(err: unknown): JwtFailure {
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'unsupported_alg';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (err instanceof errors.JWTExpired) return 'expired';
+  // Also a claim of the wrong type (`"exp": "tomorrow"`), which is malformed rather than early.
+  if (err instanceof errors.JWTClaimValidationFailed) return err.claim === 'nbf' && err.reason === 'check_failed' ? 'not_yet_valid' : 'malformed';
+  if (err instanceof errors.JOSEError) return 'malformed';
+  throw err;
 }
 
-/** Whether a credential has the shape of a compact JWS (three base64url segments). */
-export function looksLikeJwt(credential: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(credential);
+/**
+ * A verifier of HS256 JWTs signed with `secret`, on jose's `jwtVerify`. Only HS256 is accepted —
+ * never `none`, never an algorithm the token itself picks — so a forged header cannot downgrade the
+ * check. `exp` and `nbf` are honoured against the `nowMs` the caller passes, with no clock
+ * tolerance: a token is expired from the second its `exp` names. The HMAC key is imported once.
+ */
+export function createHs256Verifier(secret: string): JwtVerifier {
+  const bytes = new TextEncoder().encode(secret);
+  if (bytes.length === 0) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', 'the JWT secret must not be empty');
+  let key: Promise<CryptoKey> | undefined;
+  return async (token, nowMs) => {
+    if (!looksLikeJwt(token)) return { ok: false, reason: 'malformed' };
+    key ??= crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    try {
+      const { payload } = await jwtVerify(token, await key, { algorithms: ['HS256'], currentDate: new Date(nowMs) });
+      return { ok: true, claims: payload };
+    } catch (err) {
+      return { ok: false, reason: failureOf(err) };
+    }
+  };
 }

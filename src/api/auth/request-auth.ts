@@ -32,7 +32,7 @@ export function installAuth(app: FastifyInstance, auth: Authenticator): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('authFailure', null);
   app.addHook('onRequest', async (request) => {
-    const checked = auth.check(credentialsFrom(request));
+    const checked = await auth.check(credentialsFrom(request));
     request.principal = checked.principal;
     request.authFailure = checked.failure;
   });

@@ -13,15 +13,15 @@ import {
  * The upgrade check of the feed, with the API's authenticator and its 401/403 bodies. The token
  * comes from the `Authorization` header or, since browsers cannot set headers on a WebSocket,
  * from `?access_token=`. Runs before the upgrade: a refused client gets a plain HTTP answer.
- * Returns the principal, or null after replying.
+ * Resolves to the principal, or null after replying.
  */
-export function authorizeUpgrade(
+export async function authorizeUpgrade(
   request: FastifyRequest,
   reply: FastifyReply,
   auth: Pick<Authenticator, 'check'>,
   roles: readonly Role[],
-): Principal | null {
-  const checked = auth.check(credentialsFrom(request));
+): Promise<Principal | null> {
+  const checked = await auth.check(credentialsFrom(request));
   if (checked.principal === null) {
     sendUnauthorized(reply, checked.failure);
     return null;

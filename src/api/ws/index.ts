@@ -64,7 +64,7 @@ export async function registerFeedRoutes(app: FastifyInstance, deps: FeedRouteDe
     {
       websocket: true,
       preValidation: async (request, reply) => {
-        const principal = authorizeUpgrade(request, reply, deps.auth, options.roles);
+        const principal = await authorizeUpgrade(request, reply, deps.auth, options.roles);
         if (principal === null) return reply;
         principals.set(request.raw, principal);
         return undefined;

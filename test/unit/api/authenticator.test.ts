@@ -27,37 +27,51 @@ const config: AuthConfig = {
 const auth = createAuthenticator(config, { now: () => NOW });
 
 describe('createAuthenticator', () => {
-  it('accepts static tokens bare or as a Bearer header, any scheme case', () => {
-    expect(auth.authenticate('agent-token')).toEqual({ name: 'desk-1', roles: ['agent'], via: 'token' });
-    expect(auth.authenticate('Bearer analyst-token')).toEqual({ name: 'bi', roles: ['analyst'], via: 'token' });
-    expect(auth.authenticate('bearer   agent-token ')?.name).toBe('desk-1');
+  it('accepts static tokens bare or as a Bearer header, any scheme case', async () => {
+    expect(await auth.authenticate('agent-token')).toEqual({ name: 'desk-1', roles: ['agent'], via: 'token' });
+    expect(await auth.authenticate('Bearer analyst-token')).toEqual({ name: 'bi', roles: ['analyst'], via: 'token' });
+    expect((await auth.authenticate('bearer   agent-token '))?.name).toBe('desk-1');
   });
 
-  it('refuses missing, unknown and other-scheme credentials, saying why', () => {
-    expect(auth.check(undefined)).toEqual({ principal: null, failure: 'missing' });
-    expect(auth.check('  ')).toEqual({ principal: null, failure: 'missing' });
-    expect(auth.check('Bearer nope')).toEqual({ principal: null, failure: 'invalid' });
-    expect(auth.check('Basic YWdlbnQtdG9rZW4=')).toEqual({ principal: null, failure: 'invalid' });
-    expect(auth.check('Bearer agent-token extra')).toEqual({ principal: null, failure: 'invalid' });
+  it('refuses missing, unknown and other-scheme credentials, saying why', async () => {
+    expect(await auth.check(undefined)).toEqual({ principal: null, failure: 'missing' });
+    expect(await auth.check('  ')).toEqual({ principal: null, failure: 'missing' });
+    expect(await auth.check('Bearer nope')).toEqual({ principal: null, failure: 'invalid' });
+    expect(await auth.check('Basic YWdlbnQtdG9rZW4=')).toEqual({ principal: null, failure: 'invalid' });
+    expect(await auth.check('Bearer agent-token extra')).toEqual({ principal: null, failure: 'invalid' });
   });
 
-  it('takes the role from a JWT role claim or roles array, the name from sub', () => {
-    expect(auth.authenticate(`Bearer ${signJwt({ sub: 'ops', role: 'service' }, SECRET)}`)).toEqual({ name: 'ops', roles: ['service'], via: 'jwt' });
-    const both = auth.authenticate(signJwt({ roles: ['agent', 'analyst', 'wizard'], role: 'agent' }, SECRET));
+  it('takes the role from a JWT role claim or roles array, the name from sub', async () => {
+    expect(await auth.authenticate(`Bearer ${signJwt({ sub: 'ops', role: 'service' }, SECRET)}`)).toEqual({ name: 'ops', roles: ['service'], via: 'jwt' });
+    const both = await auth.authenticate(signJwt({ roles: ['agent', 'analyst', 'wizard'], role: 'agent' }, SECRET));
     expect(both).toEqual({ name: 'jwt', roles: ['agent', 'analyst'], via: 'jwt' });
-    expect(auth.authenticate(signJwt({ role: 'wizard' }, SECRET))?.roles).toEqual([]);
+    expect((await auth.authenticate(signJwt({ role: 'wizard' }, SECRET)))?.roles).toEqual([]);
   });
 
-  it('reports JWT failures', () => {
-    expect(auth.check(signJwt({ role: 'admin' }, 'wrong')).failure).toBe('bad_signature');
-    expect(auth.check(signJwt({ role: 'admin', exp: NOW / 1000 - 1 }, SECRET)).failure).toBe('expired');
-    expect(auth.check(signJwt({ role: 'admin' }, SECRET, { alg: 'none' })).failure).toBe('unsupported_alg');
-    expect(auth.check(signJwt({ role: 'admin' }, SECRET, { alg: 'HS512' })).failure).toBe('unsupported_alg');
+  it('reports JWT failures', async () => {
+    expect((await auth.check(signJwt({ role: 'admin' }, 'wrong'))).failure).toBe('bad_signature');
+    expect((await auth.check(signJwt({ role: 'admin', exp: NOW / 1000 - 1 }, SECRET))).failure).toBe('expired');
+    expect((await auth.check(signJwt({ role: 'admin' }, SECRET, { alg: 'none' }))).failure).toBe('unsupported_alg');
+    expect((await auth.check(signJwt({ role: 'admin' }, SECRET, { alg: 'HS512' }))).failure).toBe('unsupported_alg');
+    expect((await auth.check(signJwt({ role: 'admin', nbf: NOW / 1000 + 1 }, SECRET))).failure).toBe('not_yet_valid');
+    expect((await auth.check(`${Buffer.from('not json').toString('base64url')}.e30.c2ln`)).failure).toBe('malformed');
   });
 
-  it('does not verify JWTs when no secret is configured', () => {
+  it('reads exp and nbf on the clock it is given', async () => {
+    const token = signJwt({ role: 'agent', nbf: NOW / 1000, exp: NOW / 1000 + 60 }, SECRET);
+    const at = (ms: number) => createAuthenticator(config, { now: () => ms });
+    expect((await at(NOW - 1).check(token)).failure).toBe('not_yet_valid');
+    expect((await at(NOW).check(token)).principal?.roles).toEqual(['agent']);
+    expect((await at(NOW + 60_000).check(token)).failure).toBe('expired');
+  });
+
+  it('refuses an empty JWT secret when built', () => {
+    expect(() => createAuthenticator({ tokens: [], jwtSecret: '' })).toThrow(/JWT secret must not be empty/);
+  });
+
+  it('does not verify JWTs when no secret is configured', async () => {
     const tokensOnly = createAuthenticator({ tokens: config.tokens }, { now: () => NOW });
-    expect(tokensOnly.check(signJwt({ role: 'admin' }, SECRET)).failure).toBe('invalid');
+    expect((await tokensOnly.check(signJwt({ role: 'admin' }, SECRET))).failure).toBe('invalid');
     expect(tokensOnly.configured).toBe(true);
     expect(createAuthenticator({ tokens: [] }).configured).toBe(false);
   });
@@ -109,11 +123,11 @@ describe('auth configuration', () => {
     await expect(loadAuthConfig({ tokens: ['same:agent', 'same:admin'] })).rejects.toThrow(/configured twice/);
   });
 
-  it('makes a random admin demo token only when nothing is configured', () => {
+  it('makes a random admin demo token only when nothing is configured', async () => {
     const made = ensureDemoToken({ tokens: [] }, (n) => Buffer.alloc(n, 7));
     expect(made.demoToken).toBe(Buffer.alloc(32, 7).toString('base64url'));
     expect(made.config.tokens).toEqual([{ token: made.demoToken, role: 'admin', name: 'local-demo' }]);
-    expect(createAuthenticator(made.config).authenticate(`Bearer ${made.demoToken}`)?.roles).toEqual(['admin']);
+    expect((await createAuthenticator(made.config).authenticate(`Bearer ${made.demoToken}`))?.roles).toEqual(['admin']);
     expect(ensureDemoToken({ tokens: [], jwtSecret: 's' }).demoToken).toBeNull();
     expect(ensureDemoToken(config)).toEqual({ config, demoToken: null });
     expect(ensureDemoToken({ tokens: [] }).demoToken).not.toBe(ensureDemoToken({ tokens: [] }).demoToken);
