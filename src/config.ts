@@ -72,6 +72,11 @@ export const envSchema = z.object({
   /** Micro-batch: flush to ClickHouse at least this often, milliseconds. */
   ORDERLAKE_FLUSH_INTERVAL_MS: int(1, 60_000).default(200),
   /**
+   * Golden rows and exception cases follow the lake on their own timer (they are not on the commit
+   * path): written at least this often, ms. Default: the flush interval, at most 1 s.
+   */
+  ORDERLAKE_GOLDEN_INTERVAL_MS: int(1, 1000).optional(),
+  /**
    * Kafka mode: how often the consumer-lag gauge is refreshed, ms. Each refresh asks the brokers
    * for the watermarks and committed offsets of the partitions this worker holds (a few small
    * requests per stage); 5 s is finer than a usual Prometheus scrape interval.

@@ -1,7 +1,7 @@
 import { eventTime, eventUid, type CanonicalEvent, type SourcePosition } from '../normalize/index.js';
 import { CLOSED_STATUSES, type GoldenStore, type ViewChange } from '../golden/index.js';
 import { OrderlakeError, type ErrorCode } from '../errors.js';
-import type { DeadLetterRow, LakeRow, OwnedOrderState } from '../sinks/index.js';
+import type { DeadLetterRow, GoldenRow, LakeRow, OwnedOrderState } from '../sinks/index.js';
 import type { ChangeFeed } from '../feed/index.js';
 import type { Metrics } from '../metrics.js';
 import { toGoldenRow } from './golden-row.js';
@@ -15,13 +15,30 @@ export interface MergeItem {
   ownerPartition: number;
 }
 
-/** The buffered writes the merge stage needs from a sink (rows are acknowledged on flush). */
+/**
+ * The buffered writes the merge stage needs from a sink (see `ClickHouseSink`): lake rows and dead
+ * letters go with the commit lane, golden rows with the golden lane, which hands them over through
+ * `onBeforeFlush` and reports through `onFlushed` once they and every lake row written before are
+ * stored.
+ */
 export interface MergeSink {
   writeEvents(rows: LakeRow[]): void;
-  writeGolden(rows: ReturnType<typeof toGoldenRow>[]): void;
+  writeGolden(rows: GoldenRow[]): void;
   writeDeadLetters(rows: DeadLetterRow[]): void;
   onBeforeFlush(collect: () => void): void;
   onFlushed(acknowledged: (writtenBefore: number) => void): void;
+}
+
+/** What {@link MergeStage.restore} did. */
+export interface RestoreSummary {
+  /** Orders rebuilt in memory from their events. */
+  orders: number;
+  /** Orders left asleep in ClickHouse. */
+  dormant: number;
+  /** Events the rebuilt orders were derived from. */
+  events: number;
+  /** Orders whose lake was ahead of the golden table: their restored view is written as a golden row. */
+  behind: number;
 }
 
 /**
@@ -61,14 +78,26 @@ export interface MergeStage {
    * dead-lettered with stage `merge`, counted, and left out of the lake.
    */
   apply(items: readonly MergeItem[]): ViewChange[];
+  /**
+   * Puts orders loaded from ClickHouse (`loadOwnedState`: a takeover, a restart) into the store at
+   * their stored version — the highest the lake or the golden table records — dormant ones asleep,
+   * the others rebuilt from their events. Golden rows follow the lake on their own cadence, so a
+   * worker that died may have stored an order's events but not its golden row: such an order's
+   * restored view is written as the golden row of that version, so the table catches up without
+   * waiting for the order's next event.
+   */
+  restore(orders: readonly OwnedOrderState[], ownerPartition: number): RestoreSummary;
+  /** Drops what the stage keeps about orders the store evicted (their partition was revoked). */
+  forget(orderIds: Iterable<string>): void;
   /** Events this stage has dead-lettered since it was created (see `apply`). */
   readonly deadLettered: number;
 }
 
 /**
  * Stage 3: the owner of an order merges its events. Pure merge in the store; this stage adds the
- * I/O edges: lake rows for every routed event (re-deliveries collapse in the lake's
- * ReplacingMergeTree), one versioned golden row per changed view, and the change feed.
+ * I/O edges: lake rows for every routed event, each with the order's version after its batch
+ * (re-deliveries collapse in the lake's ReplacingMergeTree), one versioned golden row per changed
+ * view and flush, and the change feed.
  */
 export function createMergeStage(deps: {
   store: GoldenStore;
@@ -85,6 +114,11 @@ export function createMergeStage(deps: {
   /** Orders of batches waiting for a wake: a sweep leaves them awake. */
   const pinned = new Map<string, number>();
   let deadLettered = 0;
+  /**
+   * Versions of deleted orders held in memory (the store shows them as null views): the lake rows
+   * of events that arrive after a delete carry it too. Dropped when the order sleeps or is evicted.
+   */
+  const tombstones = new Map<string, number>();
   // Newest unflushed version of each changed order: ClickHouse keeps only the newest version per
   // order anyway (ReplacingMergeTree), so intermediate versions between two flushes are skipped —
   // a hot order costs one golden row per flush instead of one per change.
@@ -99,8 +133,9 @@ export function createMergeStage(deps: {
   if (dormancy !== undefined) {
     const sweepEveryMs = dormancy.sweepEveryMs ?? 10_000;
     let lastSweep = -Infinity;
-    // After a flush, every order changed before it started is fully stored (events and newest
-    // golden row): only those may sleep.
+    // After a golden-lane flush, every order changed before it started is fully stored (events
+    // and newest golden row): only those may sleep. (A commit-lane flush alone stores no golden
+    // row and sweeps nothing.)
     sink.onFlushed((writtenBefore) => {
       const at = now();
       if (at - lastSweep < sweepEveryMs) return;
@@ -110,6 +145,7 @@ export function createMergeStage(deps: {
         closed: (view) => view.status !== null && CLOSED_STATUSES.has(view.status),
         ...(pinned.size > 0 ? { keep: (orderId: string) => pinned.has(orderId) } : {}),
       });
+      for (const orderId of slept) tombstones.delete(orderId);
       dormancy.onSlept?.(slept.length);
       metrics?.ordersInMemory.set(store.liveCount);
       metrics?.ordersDormant.set(store.dormantCount);
@@ -177,11 +213,19 @@ export function createMergeStage(deps: {
         continue;
       }
       unrestorable.delete(orderId);
-      store.restore(orderId, stored.events as CanonicalEvent[], sleeping.version, sleeping.updatedAt);
+      // The version it slept with: its golden row was stored before it slept. A higher stored
+      // version would be another owner's meanwhile; never go below what is stored.
+      const [version, updatedAt] = stored.version > sleeping.version ? [stored.version, stored.updatedAt] : [sleeping.version, sleeping.updatedAt];
+      store.restore(orderId, stored.events as CanonicalEvent[], version, updatedAt);
       restored++;
     }
     metrics?.ordersDormant.set(store.dormantCount);
     return then(restored);
+  }
+
+  /** The order's version now: held, deleted in memory, or asleep; 0 when it never had a view. */
+  function versionOf(orderId: string): number {
+    return store.get(orderId)?.version ?? tombstones.get(orderId) ?? store.dormant(orderId)?.version ?? 0;
   }
 
   const stage: MergeStage = {
@@ -193,14 +237,13 @@ export function createMergeStage(deps: {
     apply(batch) {
       const items = store.dormantCount === 0 ? batch : withoutSleepers(batch);
       if (items.length === 0) return [];
-      const ingestedAt = now();
       const lakeRows: LakeRow[] = new Array(items.length);
       const owners = new Map<string, number>();
       const times = new Map<string, { sourceTime: number; kafkaTime: number }>();
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
         owners.set(item.orderId, item.ownerPartition);
-        const row = toLakeRow(item, ingestedAt);
+        const row = toLakeRow(item, 0, 0);
         lakeRows[i] = row;
         const t = times.get(item.orderId);
         if (t === undefined) times.set(item.orderId, { sourceTime: row.event_time, kafkaTime: row.kafka_time });
@@ -211,16 +254,34 @@ export function createMergeStage(deps: {
       }
       const before = metrics ? store.counters() : undefined;
       const changes = store.applyBatch(items);
-      sink.writeEvents(lakeRows);
-      if (changes.length > 0) {
-        const updatedAt = now();
-        for (const c of changes) {
-          dirty.set(c.orderId, {
-            change: c,
-            ownerPartition: owners.get(c.orderId) ?? 0,
-            updatedAt: c.view ? Date.parse(c.view.updated_at) : updatedAt,
-          });
+      const at = now();
+      // Each row records the order's version after this batch, and a changed order's rows the
+      // `updated_at` of that version: what a takeover restores when the golden row did not make it.
+      const changed = new Map<string, ViewChange>();
+      for (const c of changes) {
+        changed.set(c.orderId, c);
+        if (c.view === null) tombstones.set(c.orderId, c.version);
+      }
+      const stamps = new Map<string, { version: number; at: number }>();
+      for (const row of lakeRows) {
+        let stamp = stamps.get(row.order_id);
+        if (stamp === undefined) {
+          const c = changed.get(row.order_id);
+          stamp = c === undefined ? { version: versionOf(row.order_id), at } : { version: c.version, at: c.view === null ? at : Date.parse(c.view.updated_at) };
+          stamps.set(row.order_id, stamp);
         }
+        row.order_version = stamp.version;
+        row.ingested_at = stamp.at;
+      }
+      sink.writeEvents(lakeRows);
+      for (const c of changes) {
+        dirty.set(c.orderId, {
+          change: c,
+          ownerPartition: owners.get(c.orderId) ?? 0,
+          updatedAt: c.view ? Date.parse(c.view.updated_at) : at,
+        });
+      }
+      if (changes.length > 0) {
         // Object.assign, not a spread: a spread would evaluate each change's lazy `changedFields`.
         feed?.publish(changes.map((c) => Object.assign(c, times.get(c.orderId) ?? { sourceTime: 0, kafkaTime: 0 })));
       }
@@ -233,11 +294,45 @@ export function createMergeStage(deps: {
       }
       return changes;
     },
+    restore(orders, ownerPartition) {
+      const summary: RestoreSummary = { orders: 0, dormant: 0, events: 0, behind: 0 };
+      const catchUp: GoldenRow[] = [];
+      for (const order of orders) {
+        const { orderId, version, updatedAt } = order;
+        dirty.delete(orderId);
+        tombstones.delete(orderId);
+        if (order.dormant) {
+          store.markDormant(orderId, version, updatedAt, order.isDeleted);
+          summary.dormant++;
+          continue;
+        }
+        store.restore(orderId, order.events as CanonicalEvent[], version, updatedAt);
+        summary.orders++;
+        summary.events += order.events.length;
+        const view = store.get(orderId);
+        const deleted = view === null && store.isDeleted(orderId);
+        if (deleted) tombstones.set(orderId, version);
+        if (version > order.goldenVersion && (view !== null || deleted)) {
+          catchUp.push(toGoldenRow(orderId, view, version, updatedAt, ownerPartition));
+          summary.behind++;
+        }
+      }
+      // Written at once, not coalesced: their events are stored, so the golden lane may store them
+      // with its next flush; a newer version of the same order wins in ReplacingMergeTree.
+      if (catchUp.length > 0) sink.writeGolden(catchUp);
+      metrics?.ordersInMemory.set(store.liveCount);
+      metrics?.ordersDormant.set(store.dormantCount);
+      return summary;
+    },
+    forget(orderIds) {
+      for (const orderId of orderIds) tombstones.delete(orderId);
+    },
   };
   return stage;
 }
 
-export function toLakeRow(item: MergeItem, ingestedAt: number): LakeRow {
+/** The lake row of a merged event; `orderVersion` is the order's version after its batch. */
+export function toLakeRow(item: MergeItem, ingestedAt: number, orderVersion: number): LakeRow {
   const { event, position } = item;
   return {
     event_uid: eventUid(event),
@@ -253,5 +348,6 @@ export function toLakeRow(item: MergeItem, ingestedAt: number): LakeRow {
     kafka_time: position.timestamp,
     ingested_at: ingestedAt,
     payload: event,
+    order_version: orderVersion,
   };
 }

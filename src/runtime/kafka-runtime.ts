@@ -126,7 +126,7 @@ export async function createKafkaRuntime(
       rebuildFailed.delete(p);
     }
     try {
-      const restored = await rebuildState(storage, store, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS);
+      const restored = await rebuildState(storage, merge, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS);
       for (const { orderId, partition } of restored) partitionOfOrder.set(orderId, partition);
       if (health) await restoreHealth(health, storage, store, { partitions, withShared: false, orderIds: restored.map((r) => r.orderId) }, logger);
       return restored;
@@ -160,7 +160,7 @@ export async function createKafkaRuntime(
         topics: config.topics,
         storeDeadLetters: async (rows) => {
           storage.sink.writeDeadLetters(rows);
-          await storage.sink.flush();
+          await storage.sink.flushCommitLane();
         },
         now,
         ackWindow: config.ORDERLAKE_ACK_WINDOW,
@@ -187,7 +187,7 @@ export async function createKafkaRuntime(
         groupId: groups.merge,
         topic: config.topics.events,
         rebuild,
-        flush: () => storage.sink.flush(),
+        flush: () => storage.sink.flushCommitLane(),
         deadLetters,
         now,
         ackWindow: config.ORDERLAKE_ACK_WINDOW,

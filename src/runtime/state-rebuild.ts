@@ -1,52 +1,42 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { CLOSED_STATUSES, type GoldenStore, type LinkInput } from '../golden/index.js';
+import { CLOSED_STATUSES, type LinkInput } from '../golden/index.js';
 import {
   loadOrderStates,
   loadOwnedState,
   type DeadLetterRow,
 } from '../sinks/index.js';
-import { type Dormancy } from '../pipeline/merge-stage.js';
+import { type Dormancy, type MergeStage } from '../pipeline/merge-stage.js';
 import { toDeadLetter } from '../pipeline/dead-letter.js';
 import { OrderlakeError } from '../errors.js';
-import type { CanonicalEvent } from '../normalize/index.js';
 import { type Storage } from './storage.js';
 
 /**
  * Restores the in-memory golden state of the orders owned by `partitions` from ClickHouse, without
- * raising versions. With `dormantAfterMs` > 0, closed orders quiet for that long stay in ClickHouse,
- * held as dormant (restored when an event arrives). Returns every order of those partitions with
- * its owning partition, dormant ones included.
+ * raising versions: each order comes back at the highest version its lake or golden rows record
+ * (see `loadOwnedState`), and the merge stage writes the golden row of any order whose golden row
+ * lagged its events (`MergeStage.restore`). With `dormantAfterMs` > 0, closed orders quiet for that
+ * long stay in ClickHouse, held as dormant (restored when an event arrives). Returns every order of
+ * those partitions with its owning partition, dormant ones included.
  */
 export async function rebuildState(
   storage: Storage,
-  store: GoldenStore,
+  merge: Pick<MergeStage, 'restore'>,
   partitions: number[],
   logger: Logger,
   dormantAfterMs = 0,
 ): Promise<Array<{ orderId: string; partition: number }>> {
   const started = performance.now();
   const restored: Array<{ orderId: string; partition: number }> = [];
-  let events = 0;
-  let dormant = 0;
+  const total = { orders: 0, dormant: 0, events: 0, behind: 0 };
   const sleepClosed = dormantAfterMs > 0 ? { updatedBefore: Date.now() - dormantAfterMs, statuses: CLOSED_STATUSES } : undefined;
   for (const partition of partitions) {
     const owned = await loadOwnedState({ client: storage.client, database: storage.database, partitions: [partition], ...(sleepClosed ? { sleepClosed } : {}) });
-    for (const order of owned) {
-      if (order.dormant) {
-        store.markDormant(order.orderId, order.version, order.updatedAt, order.isDeleted);
-        dormant++;
-      } else {
-        store.restore(order.orderId, order.events as CanonicalEvent[], order.version, order.updatedAt);
-        events += order.events.length;
-      }
-      restored.push({ orderId: order.orderId, partition });
-    }
+    const summary = merge.restore(owned, partition);
+    for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += summary[key];
+    for (const order of owned) restored.push({ orderId: order.orderId, partition });
   }
-  logger.info(
-    { partitions, orders: restored.length - dormant, dormant, events, ms: Math.round(performance.now() - started) },
-    'golden state rebuilt from ClickHouse',
-  );
+  logger.info({ partitions, ...total, ms: Math.round(performance.now() - started) }, 'golden state rebuilt from ClickHouse');
   return restored;
 }
 

@@ -49,6 +49,7 @@ export async function createStorage(
     database: options.database,
     batchRows: config.ORDERLAKE_BATCH_ROWS,
     flushIntervalMs: config.ORDERLAKE_FLUSH_INTERVAL_MS,
+    ...(config.ORDERLAKE_GOLDEN_INTERVAL_MS !== undefined ? { goldenIntervalMs: config.ORDERLAKE_GOLDEN_INTERVAL_MS } : {}),
     now: Date.now,
     ...(metrics
       ? {

@@ -20,6 +20,7 @@ export function lakeRow(orderId: string, n: number, overrides: Partial<LakeRow> 
     kafka_time: T0 + n + 5,
     ingested_at: T0 + n + 10,
     payload: JSON.stringify(event),
+    order_version: 0,
     ...overrides,
   };
 }

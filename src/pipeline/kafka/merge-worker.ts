@@ -13,8 +13,10 @@ import type { KafkaWorker } from './kafka-worker.js';
  * rebuilds their golden state from ClickHouse before touching a batch; each batch is merged in
  * memory (pushes go out at once) and handed off, and the next batch is taken at once; its offsets
  * are committed only once its lake rows are stored in ClickHouse (the runner's acknowledgement
- * window), so a crash re-delivers, and the merge's de-duplication absorbs it. Revoked partitions'
- * orders are evicted from memory: their next owner rebuilds them.
+ * window), so a crash re-delivers, and the merge's de-duplication absorbs it. Golden rows are not
+ * waited for: they follow on the sink's golden lane, and a takeover restores versions from the
+ * lake when they lag. Revoked partitions' orders are evicted from memory: their next owner
+ * rebuilds them.
  */
 export function createKafkaMergeWorker(deps: {
   consumer: ConsumerGroup;
@@ -25,7 +27,11 @@ export function createKafkaMergeWorker(deps: {
   topic: string;
   /** Loads the owned orders' state from ClickHouse into the store; returns the orders restored. */
   rebuild(partitions: number[]): Promise<Array<{ orderId: string; partition: number }>>;
-  /** Resolves when every row buffered so far is acknowledged by ClickHouse. */
+  /**
+   * Resolves when every lake row and dead letter buffered so far is acknowledged by ClickHouse:
+   * what a batch's offsets wait for. The sink's commit lane (`ClickHouseSink.flushCommitLane`);
+   * golden and case rows follow on their own, and are not waited for.
+   */
   flush(): Promise<void>;
   /** Records (and counts) dead letters; they are stored by the flush that ends the batch. */
   deadLetters: DeadLetterRecorder;
@@ -54,7 +60,10 @@ export function createKafkaMergeWorker(deps: {
         evicted.push(orderId);
       }
     }
-    if (evicted.length > 0) deps.onEvicted?.(evicted);
+    if (evicted.length > 0) {
+      merge.forget(evicted);
+      deps.onEvicted?.(evicted);
+    }
     return evicted.length;
   }
 
@@ -121,7 +130,8 @@ export function createKafkaMergeWorker(deps: {
       const changes = await merge.merge(slice);
       deps.onMerged?.(slice, changes);
     });
-    // Handed off: pushes are out; the offsets follow once the lake rows are stored.
+    // Handed off: pushes are out; the offsets follow once the lake rows are stored (golden rows
+    // follow on their own).
     return { acknowledged: deps.flush() };
   }
 

@@ -24,17 +24,25 @@ export interface LakeRow {
   ingested_at: number;
   /** The canonical event: its JSON text, or the event object itself (stored as its JSON text). */
   payload: string | JsonObject;
+  /**
+   * The order's version right after the batch that merged this event (a re-delivery that changed
+   * nothing carries the version the order had then, never less than its first copy, so whichever
+   * copy ReplacingMergeTree keeps still records it). A takeover restores each order at the highest
+   * version of its lake rows or golden rows: golden rows may lag the lake. The merge always sets
+   * it; rows of other writers (fixtures, tools) default to 0, as do rows stored before migration 7.
+   */
+  order_version?: number;
 }
 
 const LAKE_FIELDS: Record<keyof LakeRow, FieldCheck> = {
   event_uid: text, source: text, kind: text, order_id: text, owner_partition: uint(16), topic: text,
   partition: uint(32), offset: unsignedDecimal, line: uint(32), event_time: millis, kafka_time: millis,
-  ingested_at: millis, payload: jsonDocument,
+  ingested_at: millis, payload: jsonDocument, order_version: (v) => v === undefined || uint(64)(v),
 };
 
 export const LAKE_ENCODING: TableEncoding<LakeRow> = {
   table: TABLES.lake,
-  columns: ['event_uid', 'source', 'kind', 'order_id', 'owner_partition', 'topic', 'partition', 'offset', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload'],
-  values: (r) => [r.event_uid, r.source, r.kind, r.order_id, r.owner_partition, r.topic, r.partition, r.offset, r.line, r.event_time, r.kafka_time, r.ingested_at, r.payload],
+  columns: ['event_uid', 'source', 'kind', 'order_id', 'owner_partition', 'topic', 'partition', 'offset', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload', 'order_version'],
+  values: (r) => [r.event_uid, r.source, r.kind, r.order_id, r.owner_partition, r.topic, r.partition, r.offset, r.line, r.event_time, r.kafka_time, r.ingested_at, r.payload, r.order_version ?? 0],
   check: (r) => checkRow(r, LAKE_FIELDS),
 };

@@ -6,6 +6,7 @@ import { qualifiedTable } from './identifier.js';
 import { TABLES } from './table-names.js';
 import { CASE_TABLE_MIGRATION } from './case-row.js';
 import { HEALTH_VIEWS_MIGRATION } from './health-views.js';
+import { LAKE_VERSION_MIGRATION } from './lake-version-migration.js';
 
 /**
  * One schema change. Statements get the database name because DDL cannot take it as a query
@@ -122,6 +123,8 @@ export const MIGRATIONS: readonly Migration[] = [
   CASE_TABLE_MIGRATION,
   // Health figures over the lake, the golden table and the cases; config file changes.
   HEALTH_VIEWS_MIGRATION,
+  // Each lake row records the order version it led to: a takeover never reuses a version.
+  LAKE_VERSION_MIGRATION,
 ];
 
 /** A migration recorded in `schema_migrations`. */

@@ -6,15 +6,27 @@ import { TABLES } from './table-names.js';
 /** What a worker needs to rebuild one order it has taken over. */
 export interface OwnedOrderState {
   orderId: string;
-  /** The newest stored golden version; 0 when events are stored but no golden row is yet. */
+  /**
+   * The version to restore the order at: the highest its golden rows or its lake rows record
+   * (`lake_events.order_version`, taken over every stored copy, not FINAL). Golden rows follow the
+   * lake on their own cadence, so a worker that died may leave events stored whose golden row is
+   * not; restoring from the golden row alone would then number versions already pushed again.
+   * 0 when nothing records one.
+   */
   version: number;
-  /** `updated_at` of that version, epoch ms; without a golden row, the latest `ingested_at` of its events. */
+  /** The newest stored golden version (0 without a golden row): below `version` when the golden table lags the lake. */
+  goldenVersion: number;
+  /**
+   * `updated_at` of `version`, epoch ms: from the golden row, or when the lake is ahead of it, the
+   * `ingested_at` of the first lake rows stored with that version (the merge stamps them with the
+   * view's `updated_at`); with neither, the latest `ingested_at` of its events.
+   */
   updatedAt: number;
-  /** The order was deleted: it keeps no view, and must not come back whatever arrives later. */
+  /** The order was deleted (per its newest golden row): it keeps no view, and must not come back whatever arrives later. */
   isDeleted: boolean;
   /**
    * Closed and quiet (see `sleepClosed`): its events were not loaded, and it is to be held as
-   * dormant until an event for it arrives.
+   * dormant until an event for it arrives. Only an order whose golden row is as new as its lake.
    */
   dormant: boolean;
   /** Its de-duplicated canonical events (parsed lake payloads), in `event_uid` order; [] when dormant. */
@@ -27,6 +39,13 @@ interface GoldenHead {
   head_updated_at: number | string;
   head_deleted: number | string;
   head_status: string | null;
+}
+
+/** The highest version the lake records for an order, and when the first row with it was stored. */
+interface LakeHead {
+  order_id: string;
+  lake_version: number | string;
+  lake_version_at: number | string;
 }
 
 /** Which stored orders a rebuild leaves asleep in ClickHouse instead of loading their events. */
@@ -42,12 +61,20 @@ const HEAD_COLUMNS = `order_id, max(version) AS head_version,
             argMax(is_deleted, version) AS head_deleted,
             argMax(status, version) AS head_status`;
 
+// Over every stored copy, not FINAL: re-deliveries share the sort key, and whichever copy a merge
+// keeps carries at least the version of the first (see `LakeRow.order_version`). Among the rows of
+// the highest version, the earliest was stored by the batch that made it.
+const LAKE_HEAD_COLUMNS = `order_id, max(order_version) AS lake_version,
+            argMax(toUnixTimestamp64Milli(ingested_at), (order_version, -toUnixTimestamp64Milli(ingested_at))) AS lake_version_at`;
+
 /**
  * Loads the stored state of every order owned by `partitions`: the events from `lake_events`
- * (re-deliveries collapsed with FINAL) and the newest golden version, deleted ones included —
- * `FINAL` would hide those, so the version comes from `argMax` instead. Events are fetched
- * `pageSize` orders at a time to bound each result. With `sleepClosed`, closed quiet orders come
- * back dormant, without their events, so memory after a takeover follows the open orders.
+ * (re-deliveries collapsed with FINAL) and the version to restore — the highest of the newest
+ * golden version and the versions the lake rows record — deleted ones included (`FINAL` would
+ * hide those, so the golden head comes from `argMax` instead). Events are fetched `pageSize`
+ * orders at a time to bound each result. With `sleepClosed`, closed quiet orders whose golden row
+ * is up to date come back dormant, without their events, so memory after a takeover follows the
+ * open orders.
  */
 export async function loadOwnedState(opts: {
   client: ClickHouseClient;
@@ -70,16 +97,19 @@ export async function loadOwnedState(opts: {
      GROUP BY order_id`,
     { partitions },
   );
-  const ids = await queryJson<{ order_id: string }>(
+  const lakeHeads = await queryJson<LakeHead>(
     client,
-    `SELECT order_id FROM (
-       SELECT order_id FROM ${lake} WHERE owner_partition IN {partitions:Array(UInt16)}
-       UNION ALL
-       SELECT order_id FROM ${golden} WHERE owner_partition IN {partitions:Array(UInt16)}
-     ) GROUP BY order_id ORDER BY order_id`,
+    `SELECT ${LAKE_HEAD_COLUMNS}
+     FROM ${lake} WHERE owner_partition IN {partitions:Array(UInt16)}
+     GROUP BY order_id`,
     { partitions },
   );
-  return loadStates({ client, lake, partitions, orderIds: ids.map((r) => r.order_id), heads, pageSize: opts.pageSize, sleepClosed: opts.sleepClosed });
+  const ids = new Set<string>();
+  for (const h of heads) ids.add(h.order_id);
+  for (const h of lakeHeads) ids.add(h.order_id);
+  // Byte order, as ClickHouse's ORDER BY order_id gave it.
+  const orderIds = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return loadStates({ client, lake, partitions, orderIds, heads, lakeHeads, pageSize: opts.pageSize, sleepClosed: opts.sleepClosed });
 }
 
 /**
@@ -96,6 +126,7 @@ export async function loadOrderStates(opts: {
   if (opts.orderIds.length === 0 || opts.partitions.length === 0) return [];
   const partitions = [...opts.partitions];
   const orderIds = [...opts.orderIds];
+  const lake = qualifiedTable(database, TABLES.lake);
   const heads = await queryJson<GoldenHead>(
     client,
     `SELECT ${HEAD_COLUMNS}
@@ -104,7 +135,15 @@ export async function loadOrderStates(opts: {
      GROUP BY order_id`,
     { partitions, ids: orderIds },
   );
-  return loadStates({ client, lake: qualifiedTable(database, TABLES.lake), partitions, orderIds, heads });
+  const lakeHeads = await queryJson<LakeHead>(
+    client,
+    `SELECT ${LAKE_HEAD_COLUMNS}
+     FROM ${lake}
+     WHERE owner_partition IN {partitions:Array(UInt16)} AND order_id IN {ids:Array(String)}
+     GROUP BY order_id`,
+    { partitions, ids: orderIds },
+  );
+  return loadStates({ client, lake, partitions, orderIds, heads, lakeHeads });
 }
 
 async function loadStates(opts: {
@@ -113,15 +152,21 @@ async function loadStates(opts: {
   partitions: number[];
   orderIds: readonly string[];
   heads: GoldenHead[];
+  lakeHeads: LakeHead[];
   pageSize?: number | undefined;
   sleepClosed?: SleepClosed | undefined;
 }): Promise<OwnedOrderState[]> {
   const { client, lake, partitions, sleepClosed } = opts;
   const pageSize = opts.pageSize ?? 1000;
   const headById = new Map(opts.heads.map((h) => [h.order_id, h]));
-  const asleep = (head: GoldenHead | undefined): boolean =>
+  const lakeHeadById = new Map(opts.lakeHeads.map((h) => [h.order_id, h]));
+  const lakeVersionOf = (orderId: string): number => Number(lakeHeadById.get(orderId)?.lake_version ?? 0);
+  // Asleep only when the golden row is as new as the lake: an order whose golden row did not make
+  // it is loaded, so that its restored view can be written as that row.
+  const asleep = (orderId: string, head: GoldenHead | undefined): boolean =>
     sleepClosed !== undefined &&
     head !== undefined &&
+    Number(head.head_version) >= lakeVersionOf(orderId) &&
     Number(head.head_updated_at) < sleepClosed.updatedBefore &&
     (Number(head.head_deleted) === 1 || (head.head_status !== null && sleepClosed.statuses.has(head.head_status)));
 
@@ -129,10 +174,11 @@ async function loadStates(opts: {
   const toLoad: string[] = [];
   for (const orderId of opts.orderIds) {
     const head = headById.get(orderId);
-    if (asleep(head)) {
+    if (asleep(orderId, head)) {
       states.push({
         orderId,
         version: Number(head!.head_version),
+        goldenVersion: Number(head!.head_version),
         updatedAt: Number(head!.head_updated_at),
         isDeleted: Number(head!.head_deleted) === 1,
         dormant: true,
@@ -164,11 +210,19 @@ async function loadStates(opts: {
     }
     for (const orderId of page) {
       const head = headById.get(orderId);
+      const lakeHead = lakeHeadById.get(orderId);
       const stored = eventsById.get(orderId);
+      const goldenVersion = head ? Number(head.head_version) : 0;
+      const lakeVersion = lakeVersionOf(orderId);
+      let updatedAt: number;
+      if (lakeVersion > goldenVersion) updatedAt = Number(lakeHead!.lake_version_at);
+      else if (head) updatedAt = Number(head.head_updated_at);
+      else updatedAt = stored?.lastIngestedAt ?? 0;
       states.push({
         orderId,
-        version: head ? Number(head.head_version) : 0,
-        updatedAt: head ? Number(head.head_updated_at) : (stored?.lastIngestedAt ?? 0),
+        version: Math.max(goldenVersion, lakeVersion),
+        goldenVersion,
+        updatedAt,
         isDeleted: head ? Number(head.head_deleted) === 1 : false,
         dormant: false,
         events: stored?.events ?? [],

@@ -13,7 +13,7 @@ import {
   type FlushStats,
 } from '../../../src/sinks/index.js';
 import { closeTestClient, createTestDatabase, scalar, type TestDatabase } from '../../helpers/clickhouse-test-db.js';
-import { deadLetterRow, goldenRow, lakeRow, T0 } from '../../helpers/clickhouse-rows.js';
+import { deadLetterRow, goldenRow, lakeRow, pendingRow, T0 } from '../../helpers/clickhouse-rows.js';
 import { waitFor } from '../../helpers/clickhouse-wait-for.js';
 
 const logger = pino({ level: 'silent' });
@@ -225,6 +225,30 @@ describe('ClickHouse sink (chDB)', () => {
     expect(sink.pendingRows()).toBe(0);
     sink.writeEvents([lakeRow('SO-1', 3)]);
     await sink.flush();
+    expect(await count('lake_events')).toBe(1);
+  });
+
+  it('stores lake, pending and dead-letter rows on a commit-lane flush, and golden rows on their own lane', async () => {
+    const { sink } = sinkWith({ goldenIntervalMs: 3_600_000 });
+    sink.writeEvents([lakeRow('SO-1', 1, { order_version: 7 })]);
+    sink.writePendingShipments([pendingRow('SF1', 1)]);
+    sink.writeDeadLetters([deadLetterRow(1)]);
+    sink.writeGolden([goldenRow('SO-1', 7)]);
+    await sink.flushCommitLane();
+    expect([await count('lake_events'), await count('pending_shipment_events'), await countDeadLetters(db), await count('golden_orders')]).toEqual([1, 1, 1, 0]);
+    expect(sink.pendingRows()).toBe(1);
+    expect(await scalar(db.client, `SELECT max(order_version) FROM \`${db.database}\`.lake_events`)).toBe(7);
+    await sink.flush();
+    expect(await getGoldenView({ ...db, orderId: 'SO-1' })).toMatchObject({ version: 7 });
+    expect(sink.pendingRows()).toBe(0);
+  });
+
+  it('flushes golden rows by time on their own, however long the flush interval', async () => {
+    const { sink } = sinkWith({ flushIntervalMs: 60_000, goldenIntervalMs: 50 });
+    sink.writeEvents([lakeRow('SO-1', 1)]);
+    sink.writeGolden([goldenRow('SO-1', 1)]);
+    // The golden lane stores the lake rows written before it first.
+    await waitFor(async () => (await getGoldenView({ ...db, orderId: 'SO-1' })) !== null, { what: 'golden timer flush' });
     expect(await count('lake_events')).toBe(1);
   });
 

@@ -3,6 +3,7 @@ import pino from 'pino';
 import {
   createClickHouseSink,
   createLakeReader,
+  loadOrderStates,
   loadOwnedState,
   loadPendingShipmentEvents,
   runMigrations,
@@ -69,6 +70,66 @@ describe('state rebuild reads (chDB)', () => {
     expect(byId.get('SO-02')!.events).toHaveLength(3);
     expect(byId.get('SO-99')).toMatchObject({ version: 0, isDeleted: false, updatedAt: T0 + 500 });
     expect(byId.get('SO-99')!.events).toHaveLength(1);
+  });
+
+  describe('when golden rows lag the lake', () => {
+    /** Events of `orderId` stored with the versions their batches led to, each batch at its own time. */
+    function lakeBatch(orderId: string, ns: number[], version: number, ingestedAt: number, owner = 0) {
+      return ns.map((n) => lakeRow(orderId, n, { order_version: version, ingested_at: ingestedAt, owner_partition: owner }));
+    }
+
+    it('restores the highest version either table records, taken over every stored copy', async () => {
+      // SO-A: golden row at 2, its events at 1, then 3 (the golden row of 3 never made it).
+      sink.writeEvents([...lakeBatch('SO-A', [0], 1, T0 + 100), ...lakeBatch('SO-A', [1, 2], 3, T0 + 300)]);
+      sink.writeGolden([goldenRow('SO-A', 2)]);
+      // SO-B: the golden table is up to date (5); SO-C: rows stored before migration 7 (0).
+      sink.writeEvents([...lakeBatch('SO-B', [0], 4, T0 + 40), ...lakeBatch('SO-C', [0, 1], 0, T0 + 10)]);
+      sink.writeGolden([goldenRow('SO-B', 5), goldenRow('SO-C', 2)]);
+      // SO-D: events only, no golden row yet.
+      sink.writeEvents(lakeBatch('SO-D', [0, 1], 2, T0 + 70));
+      await sink.flush();
+      // A re-delivery of SO-A's event 1 changed nothing: it carries the version the order had.
+      sink.writeEvents(lakeBatch('SO-A', [1], 3, T0 + 900));
+      // A stray copy carrying less: the restore takes the maximum over all copies, not FINAL's.
+      sink.writeEvents(lakeBatch('SO-D', [1], 1, T0 + 950));
+      await sink.flush();
+
+      const check = async () => {
+        const states = new Map((await loadOwnedState({ ...db, partitions: [0] })).map((s) => [s.orderId, s]));
+        expect([...states.keys()]).toEqual(['SO-A', 'SO-B', 'SO-C', 'SO-D']);
+        expect(states.get('SO-A')).toMatchObject({ version: 3, goldenVersion: 2, updatedAt: T0 + 300, isDeleted: false, dormant: false });
+        expect(states.get('SO-A')!.events).toHaveLength(3);
+        expect(states.get('SO-B')).toMatchObject({ version: 5, goldenVersion: 5, updatedAt: T0 + 5 });
+        expect(states.get('SO-C')).toMatchObject({ version: 2, goldenVersion: 2, updatedAt: T0 + 2 });
+        return states;
+      };
+      const before = await check();
+      expect(before.get('SO-D')).toMatchObject({ version: 2, goldenVersion: 0, updatedAt: T0 + 70 });
+      const woken = await loadOrderStates({ ...db, partitions: [0], orderIds: ['SO-A', 'SO-D', 'SO-404'] });
+      expect(woken.map((s) => [s.orderId, s.version, s.goldenVersion, s.events.length])).toEqual([
+        ['SO-A', 3, 2, 3],
+        ['SO-D', 2, 0, 2],
+        ['SO-404', 0, 0, 0],
+      ]);
+
+      // A background merge keeps one copy per event (the last written): SO-A's copy still records
+      // version 3, and the earliest row of that version still dates it.
+      await db.client.command({ query: `OPTIMIZE TABLE \`${db.database}\`.lake_events FINAL` });
+      const after = await check();
+      expect(after.get('SO-D')).toMatchObject({ version: 2 }); // its event 0 still records 2
+    });
+
+    it('leaves a closed, quiet order asleep only when its golden row is as new as its lake', async () => {
+      const closed = { status: 'DELIVERED' };
+      sink.writeEvents([...lakeBatch('SO-E', [0, 1], 3, T0 + 30), ...lakeBatch('SO-F', [0], 3, T0 + 30), ...lakeBatch('SO-F', [1], 4, T0 + 40)]);
+      sink.writeGolden([goldenRow('SO-E', 3, closed), goldenRow('SO-F', 3, closed)]);
+      await sink.flush();
+      const states = await loadOwnedState({ ...db, partitions: [0], sleepClosed: { updatedBefore: T0 + 1_000, statuses: new Set(['DELIVERED']) } });
+      const byId = new Map(states.map((s) => [s.orderId, s]));
+      expect(byId.get('SO-E')).toMatchObject({ version: 3, goldenVersion: 3, dormant: true, events: [] });
+      expect(byId.get('SO-F')).toMatchObject({ version: 4, goldenVersion: 3, updatedAt: T0 + 40, dormant: false });
+      expect(byId.get('SO-F')!.events).toHaveLength(2);
+    });
   });
 
   it('keeps unresolved tracking events until a resolved copy is written', async () => {

@@ -51,15 +51,17 @@ function memorySink(clock: () => number) {
       stored.dead.push(...done.dead);
       for (const listener of flushed) listener(done.startedAt);
     },
-    /** What `loadOrderStates` reads: the de-duplicated lake events and the newest golden version. */
+    /** What `loadOrderStates` reads: the de-duplicated lake events, the newest golden version and the highest lake version. */
     load(orderIds: string[]): OwnedOrderState[] {
       return orderIds.map((orderId) => {
         const events = new Map<string, CanonicalEvent>();
         for (const row of stored.lake) if (row.order_id === orderId) events.set(row.event_uid, row.payload as CanonicalEvent);
         const head = stored.golden.filter((g) => g.order_id === orderId).sort((a, b) => b.version - a.version)[0];
+        const lakeVersion = Math.max(0, ...stored.lake.filter((r) => r.order_id === orderId).map((r) => r.order_version ?? 0));
         return {
           orderId,
-          version: head?.version ?? 0,
+          version: Math.max(head?.version ?? 0, lakeVersion),
+          goldenVersion: head?.version ?? 0,
           updatedAt: head?.updated_at ?? 0,
           isDeleted: head?.is_deleted === 1,
           dormant: false,

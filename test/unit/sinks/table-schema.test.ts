@@ -3,6 +3,7 @@ import {
   DEAD_LETTER_ENCODING,
   GOLDEN_ENCODING,
   LAKE_ENCODING,
+  LAKE_VERSION_MIGRATION,
   MIGRATIONS,
   PENDING_SHIPMENT_ENCODING,
   type TableEncoding,
@@ -17,9 +18,11 @@ function statementOf(table: string): string {
   return statement!;
 }
 
+/** The columns of the CREATE statement, then those later migrations add. */
 function columnsOf(table: string): string {
   const statement = statementOf(table);
-  return statement.slice(0, statement.indexOf('ENGINE'));
+  const added = statements.filter((st) => st.startsWith(`ALTER TABLE \`db\`.\`${table}\` ADD COLUMN`));
+  return [statement.slice(0, statement.indexOf('ENGINE')), ...added].join('\n');
 }
 
 const bare = (column: string): string => column.replaceAll('`', '');
@@ -57,6 +60,11 @@ describe('MIGRATIONS', () => {
     for (const statement of statements) {
       expect(statement).toMatch(/^(CREATE TABLE IF NOT EXISTS `db`\.|CREATE OR REPLACE VIEW `db`\.|ALTER TABLE `db`\.\S+ ADD COLUMN IF NOT EXISTS )/);
     }
+  });
+
+  it('record on every lake row the version of its order (migration 7)', () => {
+    expect(MIGRATIONS).toContain(LAKE_VERSION_MIGRATION);
+    expect(LAKE_VERSION_MIGRATION.statements('db')).toEqual(['ALTER TABLE `db`.`lake_events` ADD COLUMN IF NOT EXISTS order_version UInt64 DEFAULT 0']);
   });
 
   it('give golden_orders a version and delete flag, and collapse re-delivered lake events', () => {
