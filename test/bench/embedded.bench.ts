@@ -90,7 +90,24 @@ export async function runEmbeddedBench(options: { events: number; batchRows: num
         const m = messages[i]!;
         if (m.value === null) continue;
         const record = writers[i]!.fromBuffer(m.value.subarray(CONFLUENT_HEADER_SIZE));
-        pending.push([`${m.topic}|${m.partition}|${m.offset}`, m.topic.split('.')[0], m.topic, '', 0, m.topic, m.partition, m.offset, 0, now, m.timestamp, now, JSON.stringify(record)]);
+        pending.push(
+          LAKE_ENCODING.values({
+            event_uid: `${m.topic}|${m.partition}|${m.offset}`,
+            source: m.topic.split('.')[0]!,
+            kind: m.topic,
+            order_id: '',
+            owner_partition: 0,
+            topic: m.topic,
+            partition: m.partition,
+            offset: m.offset,
+            line: 0,
+            event_time: now,
+            kafka_time: m.timestamp,
+            ingested_at: now,
+            payload: JSON.stringify(record),
+            order_version: 0,
+          }),
+        );
         if (pending.length >= insertRows) {
           await runtime.storage.client.insert({ table, columns, format: 'JSONCompactEachRow', values: pending });
           pending = [];

@@ -120,6 +120,8 @@ export async function startLiveDeployment(
         ORDERLAKE_DATA_DIR: dataDir,
         CLICKHOUSE_DATABASE: `bench_${bench.replaceAll('-', '_')}`,
         LOG_LEVEL: 'warn',
+        // BENCH_HEALTH=off measures the worker without its health rules (on by default, as deployed).
+        ...(process.env.BENCH_HEALTH ? { ORDERLAKE_HEALTH: process.env.BENCH_HEALTH } : {}),
       },
       dataDir,
       database: `bench_${bench.replaceAll('-', '_')}`,
