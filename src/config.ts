@@ -111,6 +111,13 @@ export const envSchema = z.object({
    * every worker runs this version, then switch to `avro` (a third of the bytes, ~1.8× faster).
    */
   ORDERLAKE_INTERNAL_FORMAT: z.enum(['avro', 'json']).default('avro'),
+  /**
+   * Kafka mode: the golden changelog, `<prefix>golden` (compacted, Avro, keyed by order id): every
+   * version of every golden view and every delete, published by the merge owner; merge offsets
+   * then wait for its acknowledgement too. On by default: it is how other services (and workers)
+   * follow orders from Kafka alone. `off`: nothing is published (embedded mode never publishes).
+   */
+  ORDERLAKE_GOLDEN_TOPIC: z.enum(['on', 'off']).default('on'),
   /** Tracking events waiting for their order (no link yet) kept at most; beyond, the oldest is dead-lettered. */
   ORDERLAKE_LINK_MAX_PENDING: int(1, 100_000_000).default(1_000_000),
   /**
@@ -159,7 +166,8 @@ export interface Config extends EnvConfig {
   mode: 'kafka' | 'embedded';
   /** Absolute paths of the directories above, resolved against the working directory. */
   paths: { data: string; pipelines: string; schemas: string };
-  topics: { events: string; links: string; deadLetters: string };
+  /** Kafka topic names under ORDERLAKE_TOPIC_PREFIX; `golden` is written only with ORDERLAKE_GOLDEN_TOPIC=on. */
+  topics: { events: string; links: string; deadLetters: string; golden: string };
 }
 
 /** Validates the environment once; a bad value fails fast naming the variable and what was expected. */
@@ -186,6 +194,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       pipelines: c.ORDERLAKE_PIPELINES_DIR ? path.resolve(cwd, c.ORDERLAKE_PIPELINES_DIR) : path.join(PACKAGE_ROOT, 'pipelines'),
       schemas: c.ORDERLAKE_SCHEMAS_DIR ? path.resolve(cwd, c.ORDERLAKE_SCHEMAS_DIR) : path.join(PACKAGE_ROOT, 'schemas'),
     },
-    topics: { events: `${prefix}events`, links: `${prefix}links`, deadLetters: `${prefix}dead-letters` },
+    topics: { events: `${prefix}events`, links: `${prefix}links`, deadLetters: `${prefix}dead-letters`, golden: `${prefix}golden` },
   };
 }

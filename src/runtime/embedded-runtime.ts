@@ -69,7 +69,7 @@ export async function createEmbeddedRuntime(
   const restored = options.rebuild ? await rebuildState(storage, merge, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS) : [];
   const health = (options.health ?? config.ORDERLAKE_HEALTH === 'on') ? await createHealth(config, logger, storage, metrics, { now }) : null;
   if (health && options.rebuild) {
-    await restoreHealth(health, storage, store, { partitions: [0], withShared: true, orderIds: restored.map((r) => r.orderId) }, logger);
+    await restoreHealth(health, storage, { store, merge }, { partitions: [0], withShared: true, orderIds: restored.map((r) => r.orderId), ownerPartition: () => 0 }, logger);
   }
   const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
   if (health) {

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { type GoldenStore } from '../golden/index.js';
 import {
   loadStoredCases,
+  ordersWithExceptionsAndNoCase,
   recordConfigChanges,
 } from '../sinks/index.js';
 import { createCaseFeed } from '../feed/index.js';
@@ -13,7 +14,7 @@ import { createHealthStage, type HealthStage } from '../pipeline/health-stage.js
 import { eventTime } from '../normalize/index.js';
 import { configFilesOf } from '../config-files.js';
 import type { Metrics } from '../metrics.js';
-import { type MergeItem } from '../pipeline/merge-stage.js';
+import type { MergeItem, MergeStage } from '../pipeline/merge-stage.js';
 import { OrderlakeError } from '../errors.js';
 import { type Storage } from './storage.js';
 
@@ -70,24 +71,31 @@ export async function createHealth(
 /**
  * Holds the stored cases of restored orders again (and the shipment and source cases with
  * `withShared`), then feeds those orders' views: a case whose condition still holds carries on
- * under its id and version, one whose condition ended while the worker was down self-heals.
+ * under its id and version, one whose condition ended while the worker was down self-heals. An
+ * order restored asleep whose stored view carries exception codes but which has no stored case
+ * (its case was still on its way to ClickHouse when the worker died) is woken and judged again.
  */
 export async function restoreHealth(
   health: HealthStage,
   storage: Storage,
-  store: GoldenStore,
-  scope: { partitions: number[]; withShared: boolean; orderIds: readonly string[] },
+  stages: { store: GoldenStore; merge: Pick<MergeStage, 'wake'> },
+  scope: { partitions: number[]; withShared: boolean; orderIds: readonly string[]; ownerPartition: (orderId: string) => number },
   logger: Logger,
 ): Promise<void> {
+  const { store, merge } = stages;
   const stored = await loadStoredCases({ client: storage.client, database: storage.database, partitions: scope.partitions, withShared: scope.withShared });
   health.restore(stored);
+  const asleep = (await ordersWithExceptionsAndNoCase({ client: storage.client, database: storage.database, partitions: scope.partitions })).filter(
+    (orderId) => store.dormant(orderId) !== undefined,
+  );
+  if (asleep.length > 0) await merge.wake(asleep.map((orderId) => ({ orderId, ownerPartition: scope.ownerPartition(orderId) })));
   const views = [];
-  for (const orderId of scope.orderIds) {
+  for (const orderId of new Set([...scope.orderIds, ...asleep])) {
     const view = store.get(orderId);
     if (view !== null) views.push({ type: 'view' as const, orderId, view, version: view.version });
   }
   const changes = health.apply(views);
-  logger.info({ partitions: scope.partitions, cases: stored.length, changed: changes.length }, 'exception cases restored');
+  logger.info({ partitions: scope.partitions, cases: stored.length, woken: asleep.length, changed: changes.length }, 'exception cases restored');
 }
 
 /** Reads the wall clock for the health rules every `everyMs` (event time moves on while sources are idle). */

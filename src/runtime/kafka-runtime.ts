@@ -27,6 +27,7 @@ import { ensureInternalTopics } from '../sources/kafka-topics.js';
 import { createKafkaIngestWorker } from '../pipeline/kafka/ingest-worker.js';
 import { createKafkaLinkWorker } from '../pipeline/kafka/link-worker.js';
 import { createKafkaMergeWorker } from '../pipeline/kafka/merge-worker.js';
+import { createGoldenChangelog, type GoldenChangelog } from '../pipeline/kafka/golden-changelog.js';
 import type { KafkaWorker } from '../pipeline/kafka/kafka-worker.js';
 import { type Codec, createCodec } from './codec.js';
 import { type Storage, createStorage } from './storage.js';
@@ -128,7 +129,7 @@ export async function createKafkaRuntime(
     try {
       const restored = await rebuildState(storage, merge, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS);
       for (const { orderId, partition } of restored) partitionOfOrder.set(orderId, partition);
-      if (health) await restoreHealth(health, storage, store, { partitions, withShared: false, orderIds: restored.map((r) => r.orderId) }, logger);
+      if (health) await restoreHealth(health, storage, { store, merge }, { partitions, withShared: false, orderIds: restored.map((r) => r.orderId), ownerPartition: (orderId) => partitionOfOrder.get(orderId) ?? partitions[0]! }, logger);
       return restored;
     } catch (err) {
       for (const p of partitions) rebuildFailed.add(p);
@@ -140,6 +141,9 @@ export async function createKafkaRuntime(
 
   let admin: KafkaAdmin | null = null;
   let producer: CoalescingProducer | null = null;
+  /** The golden changelog (`<prefix>golden`) and its own producer; null with ORDERLAKE_GOLDEN_TOPIC=off. */
+  let changelog: GoldenChangelog | null = null;
+  let changelogProducer: CoalescingProducer | null = null;
   let workers: { ingest: KafkaWorker; link: KafkaWorker; merge: KafkaWorker & { ready(): boolean } } | null = null;
   let lagMonitor: ConsumerLagMonitor | null = null;
   let loopDelay: { stop(): void } | null = null;
@@ -191,6 +195,7 @@ export async function createKafkaRuntime(
         deadLetters,
         now,
         ackWindow: config.ORDERLAKE_ACK_WINDOW,
+        ...(changelog ? { changelog } : {}),
         ...(health
           ? {
               onMerged: (items: readonly MergeItem[], changes: readonly ViewChange[]) => {
@@ -217,11 +222,21 @@ export async function createKafkaRuntime(
       admin = await kafka.admin();
       if (closing) return;
       kafkaState = `creating internal topics on ${brokers}`;
-      await ensureInternalTopics(admin, logger, config.topics, config.ORDERLAKE_INTERNAL_PARTITIONS, config.ORDERLAKE_INTERNAL_REPLICATION);
+      const golden = config.ORDERLAKE_GOLDEN_TOPIC === 'on' ? config.topics.golden : null;
+      await ensureInternalTopics(admin, logger, { ...config.topics, golden }, config.ORDERLAKE_INTERNAL_PARTITIONS, config.ORDERLAKE_INTERNAL_REPLICATION);
       if (closing) return;
       kafkaState = `connecting a producer to ${brokers}`;
       // Shared by the ingest and link stages, whose concurrent batches are merged into one request.
       producer = createCoalescingProducer(await kafka.producer());
+      if (golden !== null) {
+        // Its own producer: versions wait for it after their lake rows are stored (until then a
+        // crash can keep them off the topic), so they must not queue behind the ingest stage's sends.
+        changelogProducer = createCoalescingProducer(await kafka.producer());
+        kafkaState = `registering the schema of ${golden}`;
+        const goldenChangelog = createGoldenChangelog({ producer: changelogProducer, registry: codec.registry, topic: golden, logger: logger.child({ component: 'golden-changelog' }) });
+        await goldenChangelog.start();
+        changelog = goldenChangelog;
+      }
       kafkaState = true;
     } catch (err) {
       kafkaState = `cannot use Kafka at ${brokers}: ${(err as Error).message ?? String(err)}`;
@@ -301,7 +316,7 @@ export async function createKafkaRuntime(
       } catch (err) {
         clickhouse = String(err);
       }
-      const sendingMs = producer?.inFlightMs() ?? 0;
+      const sendingMs = Math.max(producer?.inFlightMs() ?? 0, changelogProducer?.inFlightMs() ?? 0);
       const assigned = workers !== null && (Object.values(workers.ingest.assignment()).some((p) => p.length > 0) || workers.merge.ready());
       const checks: Record<string, boolean | string> = {
         kafka: kafkaState,
@@ -347,6 +362,7 @@ export async function createKafkaRuntime(
       // A start still connecting finishes (or fails) first, so that nothing it opens stays open.
       await connecting?.catch(() => undefined);
       await producer?.close();
+      await changelogProducer?.close();
       await admin?.close();
       await storage.close();
     },

@@ -31,7 +31,7 @@ export { countDeadLetters, listDeadLetters } from './clickhouse/dead-letter-read
 export { loadPendingShipmentEvents, type PendingShipmentEvent } from './clickhouse/pending-shipment-reader.js';
 export { createLakeReader, type LakeReader } from './clickhouse/lake-reader.js';
 export { CASE_ENCODING, CASE_TABLE_MIGRATION, toCaseRow, type CaseRow } from './clickhouse/case-row.js';
-export { searchCases, getStoredCase, loadStoredCases, type CaseSearch } from './clickhouse/case-reader.js';
+export { searchCases, getStoredCase, loadStoredCases, ordersWithExceptionsAndNoCase, type CaseSearch } from './clickhouse/case-reader.js';
 export { HEALTH_VIEWS, HEALTH_VIEWS_MIGRATION } from './clickhouse/health-views.js';
 export { recordConfigChanges, type ConfigChange, type RecordedConfigChanges } from './clickhouse/config-changes.js';
 export {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { expect } from 'vitest';
 import { createClickHouseClient } from '../../src/sinks/index.js';
+import { expectGoldenChangelog, type ChangelogCounts, type ChangelogSource } from './golden-changelog.js';
 
 /** The newest golden view of every live order in ClickHouse (FINAL: ReplacingMergeTree collapsed). */
 export async function readGoldenTable(client: ClickHouseClient, database: string): Promise<Map<string, Record<string, unknown>>> {
@@ -85,13 +86,16 @@ export async function expectExceptionCases(client: ClickHouseClient, database: s
  * golden table equals the pure merge, the lake holds each event once, every malformed message is
  * a dead letter with its code, and the stages behind ingest gave up nothing (no merge or link
  * dead letters: orders asleep woke for their late events, internal messages were all readable).
+ * With `changelog`, the worker's golden changelog topic must also carry exactly the golden table's
+ * versions (see `expectGoldenChangelog`).
  */
 export async function expectExactWorkerResult(opts: {
   dataDir: string;
   database: string;
   expected: ReadonlyMap<string, Record<string, unknown> | object>;
   malformed: ReadonlyArray<{ key: string; expectedCode: string }>;
-}): Promise<void> {
+  changelog?: ChangelogSource;
+}): Promise<{ changelog?: ChangelogCounts }> {
   const client = createClickHouseClient({ database: opts.database, dataPath: path.join(opts.dataDir, 'lake') });
   try {
     await expectGoldenTableEquals(client, opts.database, opts.expected);
@@ -101,6 +105,7 @@ export async function expectExactWorkerResult(opts: {
     for (const m of opts.malformed) expect(dead.some((d) => d.key === m.key && d.code === m.expectedCode), m.key).toBe(true);
     expect(dead.filter((d) => d.stage === 'merge' || d.stage === 'link')).toEqual([]);
     await expectExceptionCases(client, opts.database, opts.expected);
+    return opts.changelog ? { changelog: await expectGoldenChangelog(client, opts.database, opts.changelog) } : {};
   } finally {
     await client.close();
   }

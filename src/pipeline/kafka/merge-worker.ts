@@ -5,8 +5,9 @@ import { decodeEventMessage } from '../internal-messages.js';
 import { toDeadLetter, type DeadLetterRecorder } from '../dead-letter.js';
 import { OrderlakeError } from '../../errors.js';
 import { inChunks } from '../yield-chunks.js';
-import type { BatchAck, ConsumerGroup, PartitionBatch, PartitionsByTopic } from '../../sources/kafka/index.js';
+import type { BatchAck, ConsumerGroup, PartitionBatch, PartitionsByTopic, ProducedMessage } from '../../sources/kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
+import { allViewFields, type GoldenChangelog, type GoldenVersion } from './golden-changelog.js';
 
 /**
  * Stage 3 on Kafka: the owner of an events-topic partition owns its orders. On assignment it
@@ -17,6 +18,14 @@ import type { KafkaWorker } from './kafka-worker.js';
  * waited for: they follow on the sink's golden lane, and a takeover restores versions from the
  * lake when they lag. Revoked partitions' orders are evicted from memory: their next owner
  * rebuilds them.
+ *
+ * With a golden changelog, every version the batch made (and every delete) is published, keyed by
+ * order id, and the batch's offsets wait for those records' acknowledgement too. A crash after the
+ * lake rows were stored but before the records were acknowledged re-delivers events that are now
+ * duplicates, which make no version: so an order restored by a takeover, or whose records failed,
+ * has the version it holds re-published with its next event (before the version that event makes,
+ * if any). Versions before that one which the crash also kept off the topic stay missing (see the
+ * README's "Golden changelog topic").
  */
 export function createKafkaMergeWorker(deps: {
   consumer: ConsumerGroup;
@@ -42,6 +51,8 @@ export function createKafkaMergeWorker(deps: {
   onMerged?(items: readonly MergeItem[], changes: readonly ViewChange[]): void;
   /** Orders evicted from memory because their partition was revoked. */
   onEvicted?(orderIds: readonly string[]): void;
+  /** Where every golden version is published (`<prefix>golden`); absent with ORDERLAKE_GOLDEN_TOPIC=off. */
+  changelog?: GoldenChangelog;
 }): KafkaWorker & { ready(): boolean } {
   const { consumer, logger, store, merge, topic } = deps;
   const assigned = new Set<number>();
@@ -50,6 +61,12 @@ export function createKafkaMergeWorker(deps: {
   const rebuilding = new Map<number, Promise<void>>();
   /** Which partition owns each order held in memory, so revoked partitions can be evicted. */
   const ownerOf = new Map<string, number>();
+  /**
+   * Orders whose current version may be missing from the changelog: restored by a takeover (the
+   * previous owner may have stored their events and died before its records were acknowledged),
+   * or whose records could not be sent. Left when a version of theirs is published.
+   */
+  const unconfirmed = new Set<string>();
 
   function evict(partitions: ReadonlySet<number>): number {
     const evicted: string[] = [];
@@ -57,6 +74,7 @@ export function createKafkaMergeWorker(deps: {
       if (partitions.has(p)) {
         store.evict(orderId);
         ownerOf.delete(orderId);
+        unconfirmed.delete(orderId);
         evicted.push(orderId);
       }
     }
@@ -74,7 +92,11 @@ export function createKafkaMergeWorker(deps: {
       running = deps
         .rebuild([partition])
         .then((restored) => {
-          for (const { orderId } of restored) ownerOf.set(orderId, partition);
+          for (const { orderId } of restored) {
+            ownerOf.set(orderId, partition);
+            // Asleep ones too: their events may come again (waking them) as well.
+            if (deps.changelog) unconfirmed.add(orderId);
+          }
           if (assigned.has(partition)) rebuiltPartitions.add(partition);
           // Revoked while rebuilding: what was just restored belongs to the partition's next owner.
           else evict(new Set([partition]));
@@ -126,13 +148,78 @@ export function createKafkaMergeWorker(deps: {
     }
     // In slices, yielding between them, so pushes of one slice go out while the next is merged.
     // Closed orders asleep in ClickHouse come back with each slice, just before their events.
+    const { changelog } = deps;
+    const records: ProducedMessage[] = [];
+    const published = new Set<string>();
     await inChunks(items, async (slice) => {
       const changes = await merge.merge(slice);
       deps.onMerged?.(slice, changes);
+      // Encoded slice by slice too, between the same yields.
+      if (changelog) {
+        for (const v of versionsOf(slice, changes)) {
+          try {
+            records.push(changelog.encode(v));
+            published.add(v.orderId);
+          } catch (err) {
+            // A view the schema cannot carry is a bug, not a reason to stop the partition: the
+            // version is dead-lettered (with its view) and logged.
+            const valueJson = JSON.stringify({ orderId: v.orderId, version: v.version, view: v.view });
+            deps.deadLetters([toDeadLetter({ topic: changelog.topic, partition, valueJson }, err, 'merge', deps.now(), 'OL_ERR_CODEC_ENCODE')]);
+            logger.error({ err, orderId: v.orderId, version: v.version }, 'golden version not publishable: dead-lettered');
+          }
+        }
+      }
     });
-    // Handed off: pushes are out; the offsets follow once the lake rows are stored (golden rows
-    // follow on their own).
-    return { acknowledged: deps.flush() };
+    // Handed off: pushes are out; the offsets follow once the lake rows are stored and then the
+    // golden versions acknowledged by Kafka (golden rows follow on their own).
+    const stored = deps.flush();
+    if (!changelog || records.length === 0) return { acknowledged: stored };
+    // Published only once stored: a takeover restores at least the stored versions, so a version on
+    // the topic is never numbered again with another view.
+    const acknowledged = changelog.publish(partition, records, stored).catch((err: unknown) => {
+      // The runner reads the partition again, but its events are duplicates by now: mark the orders
+      // (before the read) so that those duplicates re-publish their current version.
+      for (const orderId of published) if (ownerOf.has(orderId)) unconfirmed.add(orderId);
+      logger.error({ err, partition, records: records.length }, 'golden versions not published; the partition is read again');
+      throw err;
+    });
+    return { acknowledged };
+  }
+
+  /**
+   * Every version the slice made, in order; for an unconfirmed order, first the version it had
+   * before (changed by the slice) or has (left unchanged), re-published.
+   */
+  function versionsOf(slice: readonly MergeItem[], changes: readonly ViewChange[]): GoldenVersion[] {
+    const made = (c: ViewChange): GoldenVersion => ({ orderId: c.orderId, version: c.version, view: c.view, changedFields: c.changedFields });
+    if (unconfirmed.size === 0) return changes.map(made);
+    const versions: GoldenVersion[] = [];
+    for (const c of changes) {
+      if (unconfirmed.delete(c.orderId) && c.previous !== null && c.previous.version === c.version - 1) {
+        versions.push({ orderId: c.orderId, version: c.previous.version, view: c.previous, changedFields: allViewFields() });
+      }
+      versions.push(made(c));
+    }
+    for (const { orderId } of slice) {
+      if (!unconfirmed.has(orderId)) continue;
+      const held = heldVersion(orderId);
+      if (held === null) continue; // asleep again already, or deleted in memory: with a later event
+      unconfirmed.delete(orderId);
+      versions.push(held);
+    }
+    return versions;
+  }
+
+  /**
+   * The version an order holds, to re-publish: its view, or its delete when it sleeps deleted (an
+   * order deleted before it ever had a view has no version, and nothing to publish).
+   */
+  function heldVersion(orderId: string): GoldenVersion | null {
+    const view = store.get(orderId);
+    if (view !== null) return { orderId, version: view.version, view, changedFields: allViewFields() };
+    const asleep = store.dormant(orderId);
+    if (asleep?.deleted === true && asleep.version > 0) return { orderId, version: asleep.version, view: null, changedFields: allViewFields() };
+    return null;
   }
 
   return {

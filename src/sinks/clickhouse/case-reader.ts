@@ -103,3 +103,23 @@ export async function loadStoredCases(opts: {
   );
   return parse(rows);
 }
+
+/**
+ * Orders of `partitions` whose stored golden view carries exception codes but that have no stored
+ * case at all: after a crash, a case still on its way to ClickHouse is lost, and an order that
+ * restarts asleep is not judged again unless it is woken (see `restoreHealth`).
+ */
+export async function ordersWithExceptionsAndNoCase(opts: { client: ClickHouseClient; database: string; partitions: readonly number[] }): Promise<string[]> {
+  const rows = await queryJson<{ order_id: string }>(
+    opts.client,
+    `SELECT order_id FROM ${qualifiedTable(opts.database, TABLES.golden)} FINAL
+     WHERE owner_partition IN {partitions:Array(UInt16)} AND notEmpty(exceptions)
+       AND order_id NOT IN (
+         SELECT assumeNotNull(order_id) FROM ${qualifiedTable(opts.database, TABLES.cases)} FINAL
+         WHERE subject = 'order' AND order_id IS NOT NULL AND owner_partition IN {partitions:Array(UInt16)}
+       )
+     ORDER BY order_id`,
+    { partitions: opts.partitions },
+  );
+  return rows.map((r) => r.order_id);
+}

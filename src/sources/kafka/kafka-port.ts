@@ -136,6 +136,8 @@ export interface TopicSpec {
   topic: string;
   partitions: number;
   replicationFactor: number;
+  /** Topic-level settings, e.g. `{ 'cleanup.policy': 'compact' }`; absent: the broker's defaults. */
+  configs?: Readonly<Record<string, string>>;
 }
 
 export interface TopicMetadata {

@@ -15,7 +15,12 @@ export async function createKafkajsAdmin(kafka: Kafka): Promise<KafkaAdmin> {
       // kafkajs answers `false` rather than failing when a topic exists already: that is what we want.
       await admin.createTopics({
         waitForLeaders: true,
-        topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
+        topics: topics.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+          ...(t.configs ? { configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })) } : {}),
+        })),
       });
     },
     async fetchTopicMetadata(names) {

@@ -112,7 +112,7 @@ export async function createRdkafkaAdmin(deps: { rdkafka: Rdkafka; connection: R
   function createTopic(spec: TopicSpec): Promise<void> {
     return new Promise((resolve, reject) => {
       admin.createTopic(
-        { topic: spec.topic, num_partitions: spec.partitions, replication_factor: spec.replicationFactor },
+        { topic: spec.topic, num_partitions: spec.partitions, replication_factor: spec.replicationFactor, ...(spec.configs ? { config: { ...spec.configs } } : {}) },
         REQUEST_TIMEOUT_MS,
         (err) => (err && !hasRdkafkaCode(err, alreadyExists) ? reject(fromRdkafkaError(err, `creating topic ${spec.topic} failed`)) : resolve()),
       );

@@ -123,7 +123,7 @@ export interface RdkafkaProducer {
 
 export interface RdkafkaAdminClient {
   createTopic(
-    topic: { topic: string; num_partitions: number; replication_factor: number },
+    topic: { topic: string; num_partitions: number; replication_factor: number; config?: Record<string, string> },
     timeoutMs: number,
     cb: (err: LibrdKafkaError | null) => void,
   ): void;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createClickHouseClient } from '../../../src/sinks/index.js';
 import { kafkaBrokers } from '../../helpers/kafka-env.js';
 import { schemaRegistryUrl } from '../../helpers/registry-env.js';
+import { expectGoldenChangelog } from '../../helpers/golden-changelog.js';
 import { useTestKafka } from '../../helpers/kafka-client.js';
 import { prepareKafkaScenario, spawnWorker, stopWorker, waitUntilDrained } from '../../helpers/pipeline-run.js';
 import { expectGoldenTableEquals, lakeCounts, readDeadLetters } from '../../helpers/golden-table.js';
@@ -64,6 +65,10 @@ describe.each(['kafkajs', 'rdkafka'] as const)('Kafka → golden order table (wo
       expect(dead).toHaveLength(malformed.length + garbage.length);
       const lake = await lakeCounts(client, env.database);
       expect(lake.rows).toBe(lake.distinct);
+      // The golden changelog topic: exactly the golden table's versions, each once (no crash here).
+      const changelog = await expectGoldenChangelog(client, env.database, { kafka: k.kafka, admin: k.admin, topic: `${env.topicPrefix}golden`, registryUrl: schemaRegistryUrl() });
+      console.log(`[kafka-pipeline ${kafkaClient}] golden changelog: ${changelog.records} records, ${changelog.versions} versions, ${changelog.duplicates} duplicates`);
+      expect(changelog.duplicates).toBe(0);
     } finally {
       await client.close();
     }
