@@ -34,7 +34,11 @@ export interface HealthStage {
   observe(batch: HealthBatch): CaseChange[];
   /** Feeds inputs as they are (restores, tests). */
   apply(inputs: Iterable<HealthInput>): CaseChange[];
-  /** The wall clock reads now: stages due while every source is idle are taken. */
+  /**
+   * The wall clock reads now: stages due while every source is idle are taken. Idleness counts from
+   * when the newest arrival was processed (a backlog of old Kafka times being worked off is not
+   * idleness), so the engine is fed that arrival's time plus the wall-clock time since.
+   */
   tick(): CaseChange[];
   /**
    * An agent's action on a case this worker holds; the change is stored and pushed like a rule's.
@@ -73,6 +77,12 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
   const partitionOf = deps.ownerPartition ?? (() => 0);
   /** Newest event time seen per source system, for the lag gauge. */
   const newestBySource = new Map<string, number>();
+  /**
+   * The newest arrival time fed (Kafka time), and the wall clock when it was fed. Idleness is
+   * counted from when the last arrival was *processed*: a worker working off a backlog of old
+   * messages is not idle, however old their Kafka times are.
+   */
+  let lastArrival: { arrivedAt: number; fedAt: number } | null = null;
 
   function count(changes: readonly CaseChange[]): void {
     if (metrics === undefined) return;
@@ -105,6 +115,11 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
   }
 
   function gauges(arrivals: readonly Arrival[]): void {
+    if (arrivals.length > 0) {
+      let newest = lastArrival?.arrivedAt ?? -Infinity;
+      for (const arrival of arrivals) if (arrival.arrivedAt > newest) newest = arrival.arrivedAt;
+      lastArrival = { arrivedAt: newest, fedAt: now() };
+    }
     if (metrics === undefined) return;
     for (const arrival of arrivals) {
       metrics.sourceFreshness.observe({ source: arrival.source }, Math.max(0, arrival.arrivedAt - arrival.eventTime) / 1000);
@@ -134,7 +149,10 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
       return emit(engine.apply(inputs));
     },
     tick() {
-      const changes = emit(engine.apply([{ type: 'clock', now: now() }]));
+      // The engine's clock reading, on the arrivals' time line: the newest arrival time plus the
+      // wall-clock time since it was processed.
+      const reading = lastArrival === null ? null : lastArrival.arrivedAt + Math.max(0, now() - lastArrival.fedAt);
+      const changes = reading === null ? [] : emit(engine.apply([{ type: 'clock', now: reading }]));
       refreshLag();
       return changes;
     },
