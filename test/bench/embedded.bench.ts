@@ -44,7 +44,8 @@ export async function runEmbeddedBench(options: { events: number; batchRows: num
   const rows: BenchRow[] = [];
   let embeddedDetails: Record<string, unknown> = {};
   try {
-    const config = loadConfig({ ORDERLAKE_DATA_DIR: dir, LOG_LEVEL: 'silent' }, REPO_ROOT);
+    // BENCH_HEALTH=off: without the health rules (on by default, as deployed).
+    const config = loadConfig({ ORDERLAKE_DATA_DIR: dir, LOG_LEVEL: 'silent', ...(process.env.BENCH_HEALTH ? { ORDERLAKE_HEALTH: process.env.BENCH_HEALTH } : {}) }, REPO_ROOT);
     const dataPath = path.join(dir, 'lake');
     const database = 'bench_embedded';
     const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, recreate: true });
