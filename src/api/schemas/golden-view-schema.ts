@@ -8,6 +8,18 @@ const timestamp = { type: ['string', 'null'], format: 'date-time', description: 
 const decimal = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$', description: 'canonical decimal at the schema scale' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 
+/** A ship-to address, as the golden view and the timeline's CRM order details carry it. */
+export const shipToProperties = {
+  name: { type: 'string' },
+  phone: { type: 'string' },
+  province: { type: 'string' },
+  city: { type: 'string' },
+  district: nullableString,
+  line: { type: 'string' },
+  postcode: nullableString,
+} as const;
+export const SHIP_TO_REQUIRED = ['name', 'phone', 'province', 'city', 'district', 'line', 'postcode'];
+
 const sourceStats = {
   type: ['object', 'null'],
   additionalProperties: true,
@@ -31,20 +43,7 @@ export const goldenViewSchema = {
       properties: { id: { type: 'string' }, name: { type: 'string' }, phone: { type: 'string' }, member_tier: nullableString },
       required: ['id', 'name', 'phone', 'member_tier'],
     },
-    ship_to: {
-      type: ['object', 'null'],
-      additionalProperties: true,
-      properties: {
-        name: { type: 'string' },
-        phone: { type: 'string' },
-        province: { type: 'string' },
-        city: { type: 'string' },
-        district: nullableString,
-        line: { type: 'string' },
-        postcode: nullableString,
-      },
-      required: ['name', 'phone', 'province', 'city', 'district', 'line', 'postcode'],
-    },
+    ship_to: { type: ['object', 'null'], additionalProperties: true, properties: shipToProperties, required: SHIP_TO_REQUIRED },
     address_changes: { type: 'integer' },
     lines: {
       type: 'array',

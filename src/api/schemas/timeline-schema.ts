@@ -1,3 +1,4 @@
+import { SHIP_TO_REQUIRED, shipToProperties } from './golden-view-schema.js';
 const nullableString = { type: ['string', 'null'] } as const;
 
 /** `TimelineDetails`: one object whose fields depend on the event's kind; null for a CRM delete. */
@@ -12,20 +13,7 @@ const detailsSchema = {
   properties: {
     row_version: { type: ['integer', 'null'] },
     status: { type: 'string' },
-    ship_to: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        name: { type: 'string' },
-        phone: { type: 'string' },
-        province: { type: 'string' },
-        city: { type: 'string' },
-        district: nullableString,
-        line: { type: 'string' },
-        postcode: nullableString,
-      },
-      required: ['name', 'phone', 'province', 'city', 'district', 'line', 'postcode'],
-    },
+    ship_to: { type: 'object', additionalProperties: false, properties: shipToProperties, required: SHIP_TO_REQUIRED },
     line_no: { type: 'integer' },
     sku: { type: 'string' },
     name: { type: 'string' },
