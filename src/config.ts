@@ -36,6 +36,13 @@ export const envSchema = z.object({
   KAFKA_CLIENT_ID: z.string().default('orderlake'),
   /** Consumer group prefix: the stages use `<prefix>.ingest`, `<prefix>.link`, `<prefix>.merge`. */
   KAFKA_GROUP_ID: z.string().min(1).default('orderlake'),
+  /**
+   * Consumer session timeout, ms: how long the group waits for a member that stopped heartbeating
+   * (a crashed worker) before its partitions move. Shorter recovers from a crash sooner; too short
+   * and a long pause (GC, a slow batch) makes a healthy worker lose its partitions. The broker allows
+   * 6000–300000 by default (`group.min/max.session.timeout.ms`).
+   */
+  KAFKA_SESSION_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
   /** SASL mechanism for Kafka (`plain`, `scram-sha-256`, `scram-sha-512`); unset for none. */
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: optionalString,
@@ -132,6 +139,34 @@ export const envSchema = z.object({
   ORDERLAKE_HTTP_HOST: z.string().default('127.0.0.1'),
   /** HTTP/WebSocket listen port; 0 picks a free port. */
   ORDERLAKE_HTTP_PORT: int(0, 65_535).default(8080),
+  /**
+   * Largest HTTP request body, bytes; a larger one (or a `Content-Length` announcing one) is
+   * refused with 413 before it is read. 1 MiB fits the largest analyst SQL statement (100,000
+   * characters) with room for JSON escapes.
+   */
+  ORDERLAKE_HTTP_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Live feed connections at most on this server; an upgrade beyond is answered 503 with
+   * Retry-After (no socket opened). Each connection may hold up to its queue and socket buffer
+   * (see `src/api/ws/feed-options.ts`), so this bounds the feed's memory.
+   */
+  ORDERLAKE_WS_MAX_CONNECTIONS: int(1, 1_000_000).default(1000),
+  /**
+   * Live feed connections at most per client (the token's name), so one runaway client cannot
+   * take every slot; beyond, the upgrade is answered 429 with Retry-After.
+   */
+  ORDERLAKE_WS_MAX_CONNECTIONS_PER_CLIENT: int(1, 1_000_000).default(100),
+  /** Subscriptions at most on one feed connection; beyond, a subscribe gets an error frame. */
+  ORDERLAKE_WS_MAX_SUBSCRIPTIONS: int(1, 10_000).default(32),
+  /**
+   * Client messages per second a feed connection may send on average (a subscribe builds a
+   * snapshot, the costliest thing a client can ask). A message over the rate is not acted on: one
+   * error frame says so, and a client that sends ORDERLAKE_WS_MESSAGE_BURST more regardless is
+   * closed with 4029.
+   */
+  ORDERLAKE_WS_MAX_MESSAGES_PER_SECOND: int(1, 100_000).default(20),
+  /** Client messages a feed connection may send at once above the rate (token bucket size). */
+  ORDERLAKE_WS_MESSAGE_BURST: int(1, 100_000).default(100),
   /**
    * JSON file of API credentials: `{ "tokens": [{ "token", "role", "name" }], "jwtSecret"? }`, roles
    * agent | analyst | service | admin. Unset: only the two variables below. With no credential at

@@ -81,12 +81,30 @@ export const ERROR_CODES = {
   OL_ERR_WS_BAD_REQUEST: { retriable: false, summary: 'invalid feed request' },
   /** A live-feed client message exceeds the configured size. Error frame; the connection stays. */
   OL_ERR_WS_TOO_LARGE: { retriable: false, summary: 'feed message too large' },
+  /**
+   * A live-feed client sends messages faster than its connection's rate (`ORDERLAKE_WS_MAX_MESSAGES_PER_SECOND`,
+   * with a burst allowance): the message is not acted on and one error frame says so; a client that
+   * goes on sending as fast is closed with code 4029.
+   */
+  OL_ERR_WS_RATE_LIMITED: { retriable: true, summary: 'feed messages too frequent' },
+  /**
+   * A WebSocket upgrade beyond the feed's connection limits: 503 when the server holds
+   * `ORDERLAKE_WS_MAX_CONNECTIONS`, 429 when the caller (token name) holds
+   * `ORDERLAKE_WS_MAX_CONNECTIONS_PER_CLIENT`; plain HTTP with Retry-After, never an open socket.
+   */
+  OL_ERR_WS_TOO_MANY_CONNECTIONS: { retriable: true, summary: 'too many feed connections' },
   /** A subscription id is already in use, unknown, or the connection has too many subscriptions. Error frame. */
   OL_ERR_WS_SUBSCRIPTION: { retriable: false, summary: 'subscription refused' },
   /** A feed client stayed too slow to keep up (queue or time limit): closed with code 4008; reconnect and resume. */
   OL_ERR_WS_SLOW_CONSUMER: { retriable: true, summary: 'feed client too slow' },
   /** An HTTP request does not match its route's schema (parameters, query, body); the message says what is wrong. 400. */
   OL_ERR_HTTP_BAD_REQUEST: { retriable: false, summary: 'request does not match the API schema' },
+  /**
+   * An HTTP request over a size limit: a body over `ORDERLAKE_HTTP_BODY_LIMIT_BYTES` (413), a path
+   * segment too long for any route (414), headers or URL over Node's header limit (431). Nothing of
+   * it is read further.
+   */
+  OL_ERR_HTTP_TOO_LARGE: { retriable: false, summary: 'request too large' },
   /** An HTTP request or WebSocket upgrade carries no valid credential (missing, unknown, bad or expired JWT). 401. */
   OL_ERR_HTTP_UNAUTHORIZED: { retriable: false, summary: 'authentication required' },
   /** The caller is authenticated but its role does not allow the route. 403. */
@@ -95,6 +113,12 @@ export const ERROR_CODES = {
   OL_ERR_HTTP_NOT_FOUND: { retriable: false, summary: 'not found' },
   /** `POST /sql` refused a statement that is not a single read (a write, DDL, SET, KILL, INTO OUTFILE, …), or ClickHouse refused it in read-only mode. 403. */
   OL_ERR_SQL_REFUSED: { retriable: false, summary: 'only read-only SQL is allowed' },
+  /**
+   * `POST /sql` refused a query that reads personal data (a name, phone or address column, or a raw
+   * payload, of a base table; or a table not yet classified) without the `pii` permission. 403; the
+   * message names the masked view to read instead.
+   */
+  OL_ERR_SQL_PERSONAL_DATA: { retriable: false, summary: 'personal data needs the pii permission' },
   /** ClickHouse rejected an analyst query (syntax, unknown table or column, type error). 400 with ClickHouse's reason. */
   OL_ERR_SQL_INVALID: { retriable: false, summary: 'SQL query rejected by ClickHouse' },
   /** An analyst query exceeded a limit (`max_result_rows`, `max_execution_time`, memory). 400; narrow the query. */

@@ -12,6 +12,7 @@ export { encodeJsonCompactRows } from './clickhouse/row-body.js';
 export { quoteIdentifier, qualifiedTable } from './clickhouse/identifier.js';
 export { TABLES, type TableName } from './clickhouse/table-names.js';
 export { MIGRATIONS, runMigrations, listAppliedMigrations, type Migration, type AppliedMigration } from './clickhouse/migrations.js';
+export { MASKED_VIEWS, MASK_DEPTH, PERSONAL_DATA_COLUMNS, MASKED_VIEWS_MIGRATION } from './clickhouse/masked-views.js';
 export type { TableEncoding } from './clickhouse/table-encoding.js';
 export { LAKE_ENCODING, type LakeRow } from './clickhouse/lake-row.js';
 export { GOLDEN_ENCODING, type GoldenRow } from './clickhouse/golden-row.js';

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { OrderlakeError } from '../../errors.js';
-import { ROLES, isRole, type Role } from './principal.js';
+import { PERMISSIONS, ROLES, isPermission, isRole, type Permission, type Role } from './principal.js';
 
 /** One static bearer token. */
 export interface TokenEntry {
   token: string;
   role: Role;
+  /** Permissions beyond the role (`pii`); absent means none. */
+  permissions?: Permission[];
   /** Shown in logs instead of the token. */
   name: string;
 }
@@ -23,6 +25,7 @@ const authFileSchema = z.strictObject({
       z.strictObject({
         token: z.string().min(1),
         role: z.enum(ROLES),
+        permissions: z.array(z.enum(PERMISSIONS)).optional(),
         name: z.string().min(1).optional(),
       }),
     )
@@ -31,25 +34,30 @@ const authFileSchema = z.strictObject({
 });
 
 /**
- * Parses `ORDERLAKE_AUTH_TOKENS` entries (`token:role`; the role follows the last colon, so a token
- * may itself contain colons).
+ * Parses `ORDERLAKE_AUTH_TOKENS` entries (`token:role`, or `token:role+permission…` such as
+ * `s3cret:analyst+pii`; the role follows the last colon, so a token may itself contain colons).
  */
 export function parseTokenList(entries: readonly string[], variable = 'ORDERLAKE_AUTH_TOKENS'): TokenEntry[] {
   return entries.map((entry, i) => {
     const colon = entry.lastIndexOf(':');
     const token = colon > 0 ? entry.slice(0, colon) : '';
-    const role = colon > 0 ? entry.slice(colon + 1) : '';
-    if (token === '' || !isRole(role)) {
+    const [role = '', ...permissions] = colon > 0 ? entry.slice(colon + 1).split('+') : [];
+    if (token === '' || !isRole(role) || !permissions.every(isPermission)) {
       throw new OrderlakeError(
         'OL_ERR_CONFIG_INVALID',
-        `${variable}: entry ${i + 1} must be token:role with role one of ${ROLES.join(', ')}`,
+        `${variable}: entry ${i + 1} must be token:role or token:role+permission with role one of ${ROLES.join(', ')} ` +
+          `and permissions among ${PERMISSIONS.join(', ')}`,
       );
     }
-    return { token, role, name: `env-token-${i + 1}` };
+    const granted = [...new Set(permissions as Permission[])];
+    return { token, role, ...(granted.length > 0 ? { permissions: granted } : {}), name: `env-token-${i + 1}` };
   });
 }
 
-/** Reads and validates an auth file (`{ tokens: [{ token, role, name }], jwtSecret? }`); fails naming the file and the path inside it. */
+/**
+ * Reads and validates an auth file (`{ tokens: [{ token, role, permissions?, name }], jwtSecret? }`,
+ * `permissions` such as `["pii"]`); fails naming the file and the path inside it.
+ */
 export async function readAuthFile(file: string): Promise<AuthConfig> {
   let text: string;
   try {
@@ -69,7 +77,12 @@ export async function readAuthFile(file: string): Promise<AuthConfig> {
     throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `ORDERLAKE_AUTH_FILE ${file}: ${problems}`);
   }
   return {
-    tokens: parsed.data.tokens.map((t, i) => ({ token: t.token, role: t.role, name: t.name ?? `file-token-${i + 1}` })),
+    tokens: parsed.data.tokens.map((t, i) => ({
+      token: t.token,
+      role: t.role,
+      ...(t.permissions !== undefined && t.permissions.length > 0 ? { permissions: [...new Set(t.permissions)] } : {}),
+      name: t.name ?? `file-token-${i + 1}`,
+    })),
     ...(parsed.data.jwtSecret !== undefined ? { jwtSecret: parsed.data.jwtSecret } : {}),
   };
 }

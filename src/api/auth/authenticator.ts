@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuthConfig, TokenEntry } from './auth-config.js';
 import { createHs256Verifier, looksLikeJwt, type JwtClaims, type JwtFailure } from './jwt.js';
-import { isRole, type Principal, type Role } from './principal.js';
+import { isPermission, isRole, type Permission, type Principal, type Role } from './principal.js';
 
 /** Why a credential was not accepted; the API turns every one of them into a 401. */
 export type AuthFailure = 'missing' | 'invalid' | JwtFailure;
@@ -38,6 +38,22 @@ function rolesOf(claims: JwtClaims): Role[] {
 }
 
 /**
+ * Permissions a JWT grants: its `permissions` claim (an array, e.g. `["pii"]`) and its OAuth 2.0
+ * `scope` claim (space-separated, RFC 8693 §4.2, e.g. `"orders:read pii"`). Unknown names are
+ * ignored, as unknown roles are.
+ */
+function permissionsOf(claims: JwtClaims): Permission[] {
+  const scope = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+  const claimed = [...(Array.isArray(claims.permissions) ? claims.permissions : []), ...scope];
+  return [...new Set(claimed.filter(isPermission))];
+}
+
+/** The principal's `permissions` field: left out when there are none. */
+function withPermissions(permissions: readonly Permission[] | undefined): { permissions?: readonly Permission[] } {
+  return permissions !== undefined && permissions.length > 0 ? { permissions } : {};
+}
+
+/**
  * Builds the authenticator. Static tokens are looked up by their SHA-256 digest, so the lookup time
  * says nothing about how close a guess was; JWTs are verified only when a secret is configured.
  * `now` is the clock for `exp`/`nbf`. An empty JWT secret is a configuration error.
@@ -52,12 +68,15 @@ export function createAuthenticator(config: AuthConfig, options: { now?: () => n
     const credential = bareCredential(value);
     if (credential === null) return { principal: null, failure: 'invalid' };
     const entry = byDigest.get(digest(credential));
-    if (entry !== undefined) return { principal: { name: entry.name, roles: [entry.role], via: 'token' }, failure: null };
+    if (entry !== undefined) {
+      return { principal: { name: entry.name, roles: [entry.role], ...withPermissions(entry.permissions), via: 'token' }, failure: null };
+    }
     if (verifyJwt === undefined || !looksLikeJwt(credential)) return { principal: null, failure: 'invalid' };
     const verified = await verifyJwt(credential, now());
     if (!verified.ok) return { principal: null, failure: verified.reason };
     const sub = verified.claims.sub;
-    return { principal: { name: typeof sub === 'string' && sub !== '' ? sub : 'jwt', roles: rolesOf(verified.claims), via: 'jwt' }, failure: null };
+    const name = typeof sub === 'string' && sub !== '' ? sub : 'jwt';
+    return { principal: { name, roles: rolesOf(verified.claims), ...withPermissions(permissionsOf(verified.claims)), via: 'jwt' }, failure: null };
   }
 
   return {

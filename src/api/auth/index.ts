@@ -1,5 +1,5 @@
 /** API access control: bearer tokens and HS256 JWTs carrying roles, shared by HTTP routes and the WebSocket feed. */
-export { ROLES, hasRole, isRole, type Principal, type Role } from './principal.js';
+export { PERMISSIONS, ROLES, hasPermission, hasRole, isPermission, isRole, type Permission, type Principal, type Role } from './principal.js';
 export { createHs256Verifier, looksLikeJwt, type JwtClaims, type JwtFailure, type JwtResult, type JwtVerifier } from './jwt.js';
 export {
   hasCredentials,

@@ -1,7 +1,7 @@
 import { errors, jwtVerify } from 'jose';
 import { OrderlakeError } from '../../errors.js';
 
-/** The claims of a verified token; only `exp`, `nbf`, `sub`, `role` and `roles` mean anything here. */
+/** The claims of a verified token; only `exp`, `nbf`, `sub`, `role`, `roles`, `permissions` and `scope` mean anything here. */
 export type JwtClaims = Record<string, unknown>;
 
 export type JwtFailure = 'malformed' | 'unsupported_alg' | 'bad_signature' | 'expired' | 'not_yet_valid';

@@ -2,9 +2,16 @@
  * Statements an analyst may run, by their first keyword in ClickHouse's canonical formatting.
  * `readonly = 1` already makes ClickHouse refuse writes, DDL and settings changes; this allow-list
  * also keeps out what read-only mode lets through: `KILL QUERY` (chDB runs every session as the
- * same user, so an analyst could cancel the pipeline's inserts), `SYSTEM`, and `USE`.
+ * same user, so an analyst could cancel the pipeline's inserts), `SYSTEM`, and `USE`. `SHOW`,
+ * `EXPLAIN` and `EXISTS` are out too: what a query reads is judged on ClickHouse's analysis of a
+ * SELECT (see read-policy.ts), which they do not have — and `EXPLAIN` evaluates scalar subqueries
+ * and prints their values, `SHOW PROCESSLIST` shows other sessions' statements. `DESCRIBE` is
+ * judged on its own (one table of the orderlake database).
  */
-const READ_STATEMENTS = ['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'EXPLAIN', 'EXISTS'];
+const READ_STATEMENTS = ['SELECT', 'WITH', 'DESCRIBE'];
+
+/** How a statement allowed by {@link refusalReason} is checked further: a query, or a DESCRIBE. */
+export type ReadKind = 'query' | 'describe';
 
 /** The canonical text with string literals and quoted identifiers blanked out, so keywords inside them do not count. */
 function outsideQuotes(canonical: string): string {
@@ -41,4 +48,9 @@ export function refusalReason(canonical: string): string | null {
   }
   if (/\bINTO\s+OUTFILE\b/.test(text)) return 'INTO OUTFILE is not allowed: results are returned in the response';
   return null;
+}
+
+/** The kind of a statement {@link refusalReason} allowed (same canonical text). */
+export function readKind(canonical: string): ReadKind {
+  return /^\(*\s*DESCRIBE\b/.test(outsideQuotes(canonical.trim())) ? 'describe' : 'query';
 }

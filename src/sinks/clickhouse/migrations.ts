@@ -7,6 +7,7 @@ import { TABLES } from './table-names.js';
 import { CASE_TABLE_MIGRATION } from './case-row.js';
 import { HEALTH_VIEWS_MIGRATION } from './health-views.js';
 import { LAKE_VERSION_MIGRATION } from './lake-version-migration.js';
+import { MASKED_VIEWS_MIGRATION } from './masked-views.js';
 
 /**
  * One schema change. Statements get the database name because DDL cannot take it as a query
@@ -125,6 +126,8 @@ export const MIGRATIONS: readonly Migration[] = [
   HEALTH_VIEWS_MIGRATION,
   // Each lake row records the order version it led to: a takeover never reuses a version.
   LAKE_VERSION_MIGRATION,
+  // Views with customer names, phones, addresses and raw payloads masked, for analysts without `pii`.
+  MASKED_VIEWS_MIGRATION,
 ];
 
 /** A migration recorded in `schema_migrations`. */

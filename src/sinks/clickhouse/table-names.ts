@@ -14,6 +14,12 @@ export const TABLES = {
   healthStuckNow: 'health_stuck_now',
   healthCancellations: 'health_cancellations',
   healthStrategyChanges: 'health_strategy_changes',
+  // Views with personal data masked, for analysts without the `pii` permission (masked-views.ts).
+  goldenMasked: 'golden_orders_masked',
+  lakeMasked: 'lake_events_masked',
+  pendingShipmentsMasked: 'pending_shipment_events_masked',
+  deadLettersMasked: 'dead_letters_masked',
+  casesMasked: 'exception_cases_masked',
   migrations: 'schema_migrations',
 } as const;
 

@@ -22,7 +22,7 @@ describe('POST /sql over chDB', () => {
 
   it('answers JSONEachRow as NDJSON, one object per line', async () => {
     const res = await sql({ query: `SELECT order_id, status FROM ${db}.golden_orders FINAL WHERE is_deleted = 0 ORDER BY order_id LIMIT 3` });
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
     const rows = res.body.trim().split('\n').map((l) => JSON.parse(l) as { order_id: string; status: string | null });
     expect(rows.map((r) => r.order_id)).toEqual(['SO-000001', 'SO-000002', 'SO-000003']);
@@ -31,14 +31,14 @@ describe('POST /sql over chDB', () => {
 
   it('answers CSV with a header row', async () => {
     const res = await sql({ query: `SELECT order_id, channel FROM ${db}.golden_orders FINAL WHERE order_id IN ('SO-000001', 'SO-000002') ORDER BY order_id`, format: 'CSV' });
-    expect(res.statusCode).toBe(200);
+    expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     const [header, ...rows] = res.body.trim().split('\n');
     expect(header).toBe('"order_id","channel"');
     expect(rows).toEqual(['SO-000001', 'SO-000002'].map((id) => `"${id}","${h.runtime.store.get(id)!.channel}"`));
   });
 
-  it('reads every orderlake table: live and deleted orders, the lake, dead letters', async () => {
+  it('reads every orderlake table without personal data: live and deleted orders, the lake, dead letters', async () => {
     const counts = await sql({
       query: `SELECT
         (SELECT count() FROM ${db}.golden_orders FINAL WHERE is_deleted = 0) AS live,
@@ -46,7 +46,7 @@ describe('POST /sql over chDB', () => {
         (SELECT uniqExact(event_uid) FROM ${db}.lake_events) AS events,
         (SELECT count() FROM ${db}.dead_letters) AS dead_letters`,
     });
-    expect(counts.statusCode).toBe(200);
+    expect(counts.statusCode, counts.body).toBe(200);
     const row = JSON.parse(counts.body) as Record<string, number | string>;
     expect(Number(row.live)).toBe(38);
     expect(Number(row.events)).toBeGreaterThan(500);
@@ -125,7 +125,7 @@ describe('POST /sql over chDB', () => {
       const tooMany = await sql({ query: `SELECT number FROM system.numbers LIMIT ${MAX_ROWS + 1}` });
       expect(tooMany.statusCode).toBe(400);
       expect(tooMany.json()).toMatchObject({ error: 'OL_ERR_SQL_LIMIT', message: expect.stringMatching(/Limit for result exceeded/) });
-      const csv = await sql({ query: `SELECT * FROM ${db}.lake_events`, format: 'CSV' });
+      const csv = await sql({ query: `SELECT * FROM ${db}.lake_events_masked`, format: 'CSV' });
       expect(csv.statusCode).toBe(400);
       expect(csv.json().error).toBe('OL_ERR_SQL_LIMIT');
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusalReason } from '../../../src/api/sql/statement-guard.js';
+import { readKind, refusalReason } from '../../../src/api/sql/statement-guard.js';
 
 /** Inputs are what ClickHouse's formatQuerySingleLine returns (seen from chDB 26.7). */
 describe('refusalReason', () => {
@@ -8,10 +8,8 @@ describe('refusalReason', () => {
       'SELECT 1',
       'WITH 1 AS a SELECT a',
       'SELECT 1 UNION ALL SELECT 2',
-      'SHOW TABLES FROM orderlake',
+      '(SELECT 1)',
       'DESCRIBE TABLE orderlake.golden_orders',
-      'EXPLAIN AST SELECT 1',
-      'EXISTS TABLE orderlake.lake_events',
       "SELECT 'INTO OUTFILE' AS `INTO OUTFILE`",
       "SELECT 'it\\'s INTO OUTFILE \\'x\\''",
     ]) {
@@ -31,6 +29,12 @@ describe('refusalReason', () => {
       'TRUNCATE TABLE t',
       'OPTIMIZE TABLE t FINAL',
       'USE system',
+      // No analysis to judge what they read (EXPLAIN also prints scalar subqueries' values).
+      'SHOW TABLES FROM orderlake',
+      'SHOW PROCESSLIST',
+      'EXPLAIN AST SELECT 1',
+      'EXPLAIN QUERY TREE SELECT (SELECT 1)',
+      'EXISTS TABLE orderlake.lake_events',
       '',
     ]) {
       expect(refusalReason(bad), bad).toMatch(/only read statements/);
@@ -41,5 +45,14 @@ describe('refusalReason', () => {
     expect(refusalReason("SELECT 1 INTO OUTFILE '/tmp/x'")).toMatch(/INTO OUTFILE/);
     expect(refusalReason("SELECT 1 UNION ALL SELECT 2 INTO OUTFILE 'f' TRUNCATE")).toMatch(/INTO OUTFILE/);
     expect(refusalReason("SELECT 'a\\'' INTO OUTFILE 'f'")).toMatch(/INTO OUTFILE/);
+  });
+});
+
+describe('readKind', () => {
+  it('tells a DESCRIBE from a query', () => {
+    expect(readKind('DESCRIBE TABLE orderlake.golden_orders')).toBe('describe');
+    expect(readKind('SELECT 1')).toBe('query');
+    expect(readKind('WITH 1 AS a SELECT a')).toBe('query');
+    expect(readKind("SELECT 'DESCRIBE'")).toBe('query');
   });
 });
