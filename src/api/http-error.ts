@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { OrderlakeError, type ErrorCode } from '../errors.js';
 
@@ -60,6 +62,10 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
     if (err instanceof HttpError) {
       return reply.code(err.statusCode).send({ error: err.code, message: err.message });
     }
+    if ('code' in err && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = request.routeOptions.bodyLimit;
+      return reply.code(413).send({ error: 'OL_ERR_HTTP_TOO_LARGE', message: `request body over the limit of ${limit} bytes` });
+    }
     if ('validation' in err && err.validation !== undefined) {
       return reply.code(400).send({ error: 'OL_ERR_HTTP_BAD_REQUEST', message: validationMessage(err) });
     }
@@ -79,4 +85,43 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
 /** A request URL fit for the logs: an `access_token` query parameter (WebSocket clients) is redacted. */
 export function loggableUrl(url: string): string {
   return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route runs (a URL that is not
+ * valid percent-encoded UTF-8, a path segment longer than any route takes), answered like every
+ * other error and without echoing the URL back.
+ */
+export function frameworkErrorHandler(maxParamLength: number) {
+  return (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+    if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+      void reply.code(414).send({ error: 'OL_ERR_HTTP_TOO_LARGE', message: `a path segment is longer than ${maxParamLength} characters (percent-encoded)` });
+    } else if (err.code === 'FST_ERR_BAD_URL') {
+      void reply.code(400).send({ error: 'OL_ERR_HTTP_BAD_REQUEST', message: 'the URL path is not valid percent-encoded UTF-8' });
+    } else {
+      void reply.code(400).send({ error: 'OL_ERR_HTTP_BAD_REQUEST', message: err.message });
+    }
+  };
+}
+
+/**
+ * Node's `clientError` (a request that cannot even be parsed: headers or URL over Node's header
+ * size limit, a malformed request line, a header timeout): the same JSON error body as every other
+ * error, then the connection is closed. A reset connection gets nothing.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message]: [number, ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'OL_ERR_HTTP_TOO_LARGE', 'request line and headers over the server\'s header size limit']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'OL_ERR_HTTP_BAD_REQUEST', 'the request was not received in time']
+        : [400, 'OL_ERR_HTTP_BAD_REQUEST', 'the request is not valid HTTP'];
+  if (socket.writable) {
+    const body = JSON.stringify({ error: code, message } satisfies ErrorBody);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

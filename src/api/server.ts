@@ -7,8 +7,9 @@ import type { ChangeFeed } from '../feed/index.js';
 import type { GoldenStore } from '../golden/index.js';
 import type { Metrics } from '../metrics.js';
 import { installAuth, type Authenticator } from './auth/index.js';
-import { installErrorHandling } from './http-error.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './http-error.js';
 import { installHttpMetrics } from './http-metrics.js';
+import { installFiniteNumberGuard } from './query-numbers.js';
 import { registerOpenApi } from './openapi.js';
 import { registerCaseRoutes, type CaseActions } from './routes/cases.js';
 import { registerConsoleRoutes } from './routes/console-files.js';
@@ -31,7 +32,7 @@ export interface ApiDeps {
   client: ClickHouseClient;
   database: string;
   /** Analyst SQL: a client per query (never the pipeline's; see {@link AnalystSqlOptions}) and limits. */
-  sql: AnalystSqlOptions;
+  sql: Omit<AnalystSqlOptions, 'database'>;
   /** Readiness: Kafka assigned (Kafka mode), ClickHouse reachable, state rebuilt. */
   readiness(): Promise<Readiness>;
   /** Live view changes: when given, the WebSocket feed is served at `/ws` (roles agent, service, admin). */
@@ -40,6 +41,8 @@ export interface ApiDeps {
   feedOptions?: Partial<FeedOptions>;
   /** The agent console's folder (index.html, console.js, console.css). Default: `dashboards/console/` of the package. */
   consoleDir?: string;
+  /** Largest request body, bytes; a larger one is refused with 413 before it is read. Default {@link DEFAULT_BODY_LIMIT_BYTES}. */
+  bodyLimit?: number;
   /** Shown in the OpenAPI document. */
   version?: string;
   /** Shipments waiting too long for their order link (this worker's linker); `/shipments/orphans` when given. */
@@ -53,8 +56,19 @@ export interface ApiDeps {
   now?: () => number;
 }
 
-/** Largest request body, bytes: a SQL statement is the biggest thing anyone sends. */
-const BODY_LIMIT = 1 << 20;
+/**
+ * Default largest request body, bytes (`ORDERLAKE_HTTP_BODY_LIMIT_BYTES`): a SQL statement is the
+ * biggest thing anyone sends.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 1 << 20;
+
+/**
+ * Longest path parameter the router takes, percent-encoded characters: the longest id a route
+ * accepts (256 characters) with every character a 4-byte UTF-8 sequence (`%F0%9F%99%82`), so the
+ * route's own schema is what refuses a long id (400 naming the limit); beyond this the router
+ * answers 414.
+ */
+const MAX_PARAM_LENGTH = 256 * 12;
 
 /**
  * The HTTP API (fastify): the single entry the composition root calls. Tests drive it with
@@ -66,10 +80,14 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler(MAX_PARAM_LENGTH),
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandling(app, logger);
+  installFiniteNumberGuard(app);
   installAuth(app, deps.auth);
   installHttpMetrics(app, deps.metrics);
   await registerOpenApi(app, { version: deps.version ?? '0.1.0' });
@@ -79,7 +97,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerCaseRoutes(app, { health: deps.health, client: deps.client, database: deps.database, now: deps.now ?? Date.now });
   registerInsightRoutes(app, { client: deps.client, database: deps.database, ...(deps.now ? { now: deps.now } : {}) });
   registerSqlRoutes(app, {
-    sql: createAnalystSql(deps.sql),
+    sql: createAnalystSql({ ...deps.sql, database: deps.database }),
     maxResultRows: deps.sql.maxResultRows,
     maxExecutionSeconds: deps.sql.maxExecutionSeconds,
   });

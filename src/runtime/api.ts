@@ -59,6 +59,14 @@ export function createRuntimeApi(
       maxResultRows: config.ORDERLAKE_SQL_MAX_RESULT_ROWS,
     },
     readiness: () => runtime.readiness(),
+    bodyLimit: config.ORDERLAKE_HTTP_BODY_LIMIT_BYTES,
+    feedOptions: {
+      maxConnections: config.ORDERLAKE_WS_MAX_CONNECTIONS,
+      maxConnectionsPerClient: config.ORDERLAKE_WS_MAX_CONNECTIONS_PER_CLIENT,
+      maxSubscriptions: config.ORDERLAKE_WS_MAX_SUBSCRIPTIONS,
+      maxMessagesPerSecond: config.ORDERLAKE_WS_MAX_MESSAGES_PER_SECOND,
+      messageBurst: config.ORDERLAKE_WS_MESSAGE_BURST,
+    },
     ...(runtime.health !== null ? { health: runtime.health } : {}),
     ...(linker !== undefined
       ? { orphans: { list: () => linker.orphans(Date.now(), config.ORDERLAKE_ORPHAN_AFTER_MS), afterMs: config.ORDERLAKE_ORPHAN_AFTER_MS } }

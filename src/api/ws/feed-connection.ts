@@ -4,8 +4,9 @@ import type { Metrics } from '../../metrics.js';
 import type { CaseSubscription, OpenedCaseSubscription } from './case-subscription.js';
 import type { ClientMessageParser, ClientMessageProblem } from './client-message.js';
 import type { FeedOptions } from './feed-options.js';
-import { CLOSE_SLOW_CONSUMER, type CaseSubscribeMessage, type SubscribeMessage, type SubscriptionId } from './feed-protocol.js';
+import { CLOSE_SLOW_CONSUMER, CLOSE_TOO_MANY_MESSAGES, type CaseSubscribeMessage, type SubscribeMessage, type SubscriptionId } from './feed-protocol.js';
 import type { FeedSubscription, OpenedSubscription } from './feed-subscription.js';
+import { createMessageRate } from './message-rate.js';
 import { createOutbox, toServerMessage, type OutboxItem } from './outbox.js';
 import type { ErrorCode } from '../../errors.js';
 
@@ -57,6 +58,9 @@ export function createFeedConnection(deps: FeedConnectionDeps): FeedConnection {
   let closing = false;
   let awaitingPong = false;
   let blockedSince: number | null = null;
+  const rate = createMessageRate({ perSecond: options.maxMessagesPerSecond, burst: options.messageBurst, now });
+  /** Messages dropped in a row for going over the rate. */
+  let dropped = 0;
 
   const keyOf = (id: SubscriptionId) => JSON.stringify(id);
 
@@ -78,8 +82,29 @@ export function createFeedConnection(deps: FeedConnectionDeps): FeedConnection {
     socket.close(CLOSE_SLOW_CONSUMER, `slow consumer: ${reason}`.slice(0, 120));
   }
 
+  /** Over the rate: dropped unread (parsing is what a flood would cost); one error frame per run. */
+  function refuseFlood(): void {
+    dropped++;
+    if (dropped === 1) {
+      error(
+        'OL_ERR_WS_RATE_LIMITED',
+        `more than ${options.maxMessagesPerSecond} messages per second (burst ${options.messageBurst}): messages are dropped until the rate falls; ` +
+          `${options.messageBurst} more dropped in a row close the connection with ${CLOSE_TOO_MANY_MESSAGES}`,
+      );
+      connection.flush();
+    } else if (dropped > options.messageBurst) {
+      closing = true;
+      logger.warn({ peer: deps.peer, dropped, code: 'OL_ERR_WS_RATE_LIMITED' }, 'closing feed client that kept sending over its message rate');
+      outbox.clear();
+      dropSubscriptions();
+      socket.close(CLOSE_TOO_MANY_MESSAGES, `too many messages: over ${options.maxMessagesPerSecond}/s`);
+    }
+  }
+
   function receive(data: Buffer): void {
     if (closing) return;
+    if (!rate.take()) return refuseFlood();
+    dropped = 0;
     const parsed = deps.parse(data);
     if (!parsed.ok) {
       error(parsed.problem.code, parsed.problem.message, parsed.problem.id);

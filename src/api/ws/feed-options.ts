@@ -17,8 +17,32 @@ export interface FeedOptions {
    * snapshot says `truncated: true`. Default 1,000 cases.
    */
   maxSnapshotCases: number;
-  /** Subscriptions at most per connection. Default 32. */
+  /** Subscriptions at most per connection. Default 32 (`ORDERLAKE_WS_MAX_SUBSCRIPTIONS`). */
   maxSubscriptions: number;
+  /**
+   * Connections at most on this server (upgrades in progress included); an upgrade beyond is
+   * answered HTTP 503 with Retry-After, before any socket opens. Default 1,000
+   * (`ORDERLAKE_WS_MAX_CONNECTIONS`).
+   */
+  maxConnections: number;
+  /**
+   * Connections at most per client, keyed by the principal's name (a token's `name`, a JWT's
+   * subject); an upgrade beyond is answered HTTP 429 with Retry-After. Default 100
+   * (`ORDERLAKE_WS_MAX_CONNECTIONS_PER_CLIENT`).
+   */
+  maxConnectionsPerClient: number;
+  /**
+   * Client messages per second a connection may send on average (token bucket refill rate). A
+   * message over the rate is dropped unread; the first of a run gets an `OL_ERR_WS_RATE_LIMITED`
+   * error frame. Default 20 (`ORDERLAKE_WS_MAX_MESSAGES_PER_SECOND`).
+   */
+  maxMessagesPerSecond: number;
+  /**
+   * Client messages a connection may send at once (token bucket size); also how many dropped
+   * messages in a row are tolerated before the connection is closed with 4029. Default 100
+   * (`ORDERLAKE_WS_MESSAGE_BURST`).
+   */
+  messageBurst: number;
   /** Order ids at most in one `filter.order_ids`. Default 1,000. */
   maxOrderIds: number;
   /** Entries at most in one `versions` map of a resuming subscribe. Default 5,000. */
@@ -72,6 +96,10 @@ export const DEFAULT_FEED_OPTIONS: Readonly<FeedOptions> = Object.freeze({
   maxSnapshotOrders: 1_000,
   maxSnapshotCases: 1_000,
   maxSubscriptions: 32,
+  maxConnections: 1_000,
+  maxConnectionsPerClient: 100,
+  maxMessagesPerSecond: 20,
+  messageBurst: 100,
   maxOrderIds: 1_000,
   maxVersions: 5_000,
   maxMessageBytes: 256 * 1024,

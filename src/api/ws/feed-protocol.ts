@@ -161,3 +161,9 @@ export type ServerMessage =
 
 /** Close code for a client that stayed too slow to keep up (the 4000–4999 range is for applications). */
 export const CLOSE_SLOW_CONSUMER = 4008;
+
+/**
+ * Close code for a client that went on sending after its messages were refused as too frequent
+ * (`OL_ERR_WS_RATE_LIMITED`): it ignored the error frame, so the server stops reading it.
+ */
+export const CLOSE_TOO_MANY_MESSAGES = 4029;

@@ -7,6 +7,7 @@ import type { GoldenStore } from '../../golden/index.js';
 import type { Metrics } from '../../metrics.js';
 import type { Authenticator, Principal } from '../auth/index.js';
 import type { CaseStream } from './case-stream.js';
+import { createConnectionLimits, type ConnectionSlot } from './connection-limits.js';
 import { authorizeUpgrade } from './feed-auth.js';
 import { createFeedHub, type FeedHub } from './feed-hub.js';
 import { resolveFeedOptions, type FeedOptions } from './feed-options.js';
@@ -56,7 +57,10 @@ export async function registerFeedRoutes(app: FastifyInstance, deps: FeedRouteDe
       options,
       now: Date.now,
     });
-  const principals = new WeakMap<IncomingMessage, Principal>();
+  const upgrades = new WeakMap<IncomingMessage, { principal: Principal; slot: ConnectionSlot }>();
+  const limits = createConnectionLimits(options);
+  let refusedSinceLog = 0;
+  let lastRefusalLog = 0;
   app.addHook('onClose', async () => hub.close());
 
   app.get(
@@ -66,12 +70,32 @@ export async function registerFeedRoutes(app: FastifyInstance, deps: FeedRouteDe
       preValidation: async (request, reply) => {
         const principal = await authorizeUpgrade(request, reply, deps.auth, options.roles);
         if (principal === null) return reply;
-        principals.set(request.raw, principal);
+        // A plain GET (no upgrade) gets the plugin's 404 and must not hold a slot.
+        if (!request.ws) return undefined;
+        const reserved = limits.reserve(principal.name);
+        if (!reserved.ok) {
+          // Logged at most every 10 s with a count, so a flood of upgrades cannot flood the log too.
+          refusedSinceLog++;
+          if (Date.now() - lastRefusalLog >= 10_000) {
+            logger.warn({ refused: refusedSinceLog, active: limits.active, client: principal.name, code: 'OL_ERR_WS_TOO_MANY_CONNECTIONS' }, 'feed upgrades refused: connection limit');
+            lastRefusalLog = Date.now();
+            refusedSinceLog = 0;
+          }
+          return reply.code(reserved.status).header('retry-after', '5').send({ error: 'OL_ERR_WS_TOO_MANY_CONNECTIONS', message: reserved.message });
+        }
+        // The slot is held until the WebSocket closes, or the TCP connection does when the upgrade
+        // fails on the way (bad handshake, client gone).
+        const tcp = request.raw.socket as IncomingMessage['socket'] | undefined;
+        if (tcp?.destroyed === true) reserved.slot.release();
+        else tcp?.once('close', () => reserved.slot.release());
+        upgrades.set(request.raw, { principal, slot: reserved.slot });
         return undefined;
       },
     },
     (socket, request) => {
-      const principal = principals.get(request.raw);
+      const upgrade = upgrades.get(request.raw);
+      const principal = upgrade?.principal;
+      if (upgrade !== undefined) socket.once('close', () => upgrade.slot.release());
       const peer = `${request.ip} ${principal?.name ?? '?'} (${principal?.roles.join(',') ?? '?'})`;
       logger.info({ peer }, 'feed client connected');
       socket.on('close', (code: number) => logger.info({ peer, code }, 'feed client disconnected'));
