@@ -2,6 +2,7 @@ import type { Type } from 'avsc';
 import type { Logger } from 'pino';
 import { OrderlakeError, isOrderlakeError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
+import { createBlockGuard, type BlockGuard } from './avro-block-guard.js';
 import { parseAvroType, typeFingerprint } from './avro-type.js';
 import { CONFLUENT_HEADER_SIZE, readSchemaId } from './confluent-frame.js';
 import { createKeyCodec } from './key-codec.js';
@@ -45,6 +46,8 @@ interface ReadyWriter {
   readonly type: Type;
   /** Absent when the writer is the reader: decoding then skips resolution entirely. */
   readonly resolver: Resolver | undefined;
+  /** Refuses impossible array/map block counts before avsc allocates them; null without blocks. */
+  readonly guard: BlockGuard | null;
 }
 
 interface FailedWriter {
@@ -111,10 +114,11 @@ export function createAvroDecoder(options: AvroDecoderOptions): AvroDecoder {
 
   function entryFor(state: TopicState, topic: string, schemaId: number, writer: Type): WriterEntry {
     const { reader } = state;
-    if (!reader) return { type: writer, resolver: undefined };
-    if (typeFingerprint(writer) === state.readerFingerprint) return { type: reader, resolver: undefined };
+    const guard = createBlockGuard(writer);
+    if (!reader) return { type: writer, resolver: undefined, guard };
+    if (typeFingerprint(writer) === state.readerFingerprint) return { type: reader, resolver: undefined, guard };
     try {
-      return { type: reader, resolver: reader.createResolver(writer) };
+      return { type: reader, resolver: reader.createResolver(writer), guard };
     } catch (err) {
       logger?.warn({ topic, schemaId, reader: state.readerName, err }, 'writer schema cannot be read with the reader schema');
       return {
@@ -173,6 +177,7 @@ export function createAvroDecoder(options: AvroDecoderOptions): AvroDecoder {
     }
     let result: { value: unknown; offset: number };
     try {
+      entry.guard?.(value, CONFLUENT_HEADER_SIZE);
       result = entry.type.decode(value, CONFLUENT_HEADER_SIZE, entry.resolver);
     } catch (err) {
       throw inContext(err, 'OL_ERR_CODEC_DECODE', { topic, schemaId });

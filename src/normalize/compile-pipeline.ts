@@ -10,6 +10,7 @@ import {
 } from './canonical-builders.js';
 import { CANONICAL_FIELDS } from './canonical-fields.js';
 import { compileFieldReader, type FieldReader } from './field-reader.js';
+import { isCanonicalMillis } from './timestamps.js';
 import type { Pipeline } from './pipeline-schema.js';
 
 /**
@@ -83,6 +84,9 @@ function readEnvelope(value: Record<string, unknown>): DebeziumChange {
   if (lsn === undefined) return mappingError('source.lsn', 'is missing or not an integer; a CRM event is identified by its lsn');
   const tsMs = safeInteger(source['ts_ms']);
   if (tsMs === undefined) return mappingError('source.ts_ms', 'is missing or not an integer');
+  if (!isCanonicalMillis(tsMs)) {
+    throw new OrderlakeError('OL_ERR_NORMALIZE_TIMESTAMP', `source.ts_ms: ${tsMs} is outside the years 0000–9999 a timestamp may have`);
+  }
   const op = value['op'];
   if (op === 'c' || op === 'u' || op === 'r') {
     const image = value['after'];

@@ -1,7 +1,7 @@
 import { OrderlakeError } from '../errors.js';
 import { isCanonicalDecimal } from './canonical-decimal.js';
 import type { FieldMapping, FieldType, ValueMap } from './pipeline-schema.js';
-import { microsToMillis, parseZonedTimestamp } from './timestamps.js';
+import { isCanonicalMillis, microsToMillis, parseZonedTimestamp } from './timestamps.js';
 
 /**
  * Reads one canonical field from a source record: path lookup, null handling, conversion and value
@@ -64,6 +64,12 @@ function isNumeric(value: unknown): boolean {
   return typeof value === 'number' || typeof value === 'bigint';
 }
 
+/** A converted timestamp the golden view can render (years 0000–9999), else a dead letter. */
+function inRange(ms: number, where: string, raw: unknown): number {
+  if (isCanonicalMillis(ms)) return ms;
+  return fail('OL_ERR_NORMALIZE_TIMESTAMP', where, `${preview(raw)} is outside the years 0000–9999 a timestamp may have`);
+}
+
 function compileConverter(type: FieldType, scale: number | undefined): Converter {
   switch (type) {
     case 'string':
@@ -93,7 +99,7 @@ function compileConverter(type: FieldType, scale: number | undefined): Converter
         if (typeof value !== 'string') fail('OL_ERR_NORMALIZE_MAPPING', where, `expected an ISO-8601 timestamp string, got ${preview(value)}`);
         const ms = parseZonedTimestamp(value);
         if (Number.isNaN(ms)) fail('OL_ERR_NORMALIZE_TIMESTAMP', where, `expected an ISO-8601 timestamp with Z or ±hh:mm offset and 0-9 fraction digits, got ${preview(value)}`);
-        return ms;
+        return inRange(ms, where, value);
       };
     case 'micro-timestamp':
       return (value, where) => {
@@ -101,13 +107,13 @@ function compileConverter(type: FieldType, scale: number | undefined): Converter
         const micros = asInteger(value);
         const ms = micros === undefined ? Number.NaN : microsToMillis(micros);
         if (Number.isNaN(ms)) fail('OL_ERR_NORMALIZE_TIMESTAMP', where, `expected an integer count of microseconds, got ${preview(value)}`);
-        return ms;
+        return inRange(ms, where, value);
       };
     case 'millis-timestamp':
       return (value, where) => {
         if (!isNumeric(value)) fail('OL_ERR_NORMALIZE_MAPPING', where, `expected milliseconds since the epoch (a number), got ${preview(value)}`);
         const ms = asInteger(value);
-        return ms !== undefined ? ms : fail('OL_ERR_NORMALIZE_TIMESTAMP', where, `expected an integer count of milliseconds, got ${preview(value)}`);
+        return ms !== undefined ? inRange(ms, where, value) : fail('OL_ERR_NORMALIZE_TIMESTAMP', where, `expected an integer count of milliseconds, got ${preview(value)}`);
       };
   }
 }

@@ -19,6 +19,6 @@ export {
 } from './pipeline-schema.js';
 export { CANONICAL_FIELDS, type CanonicalFieldSpec, type CanonicalValueKind } from './canonical-fields.js';
 export type { SchemaSetLike } from './avro-schema-paths.js';
-export { parseZonedTimestamp, microsToMillis } from './timestamps.js';
+export { parseZonedTimestamp, microsToMillis, isCanonicalMillis, MIN_CANONICAL_MILLIS, MAX_CANONICAL_MILLIS } from './timestamps.js';
 export { isCanonicalDecimal } from './canonical-decimal.js';
 export * from './canonical-event.js';

@@ -99,6 +99,21 @@ export function parseZonedTimestamp(text: string): number {
 }
 
 /**
+ * The instants a canonical timestamp may hold: years 0000 to 9999, the range of a ZonedTimestamp's
+ * four-digit year. The golden view renders every timestamp as ISO-8601, and JavaScript cannot
+ * render an instant beyond ±8.64e15 ms at all (`RangeError: Invalid time value`), so a millis or
+ * micros value outside this range (a corrupt `occurred_at`, say) must be a dead letter here rather
+ * than an exception in the merge, which would stop its partition.
+ */
+export const MIN_CANONICAL_MILLIS = daysFromCivil(0, 1, 1) * MS_PER_DAY;
+export const MAX_CANONICAL_MILLIS = daysFromCivil(10_000, 1, 1) * MS_PER_DAY - 1;
+
+/** Whether `ms` is an integer instant within {@link MIN_CANONICAL_MILLIS}..{@link MAX_CANONICAL_MILLIS}. */
+export function isCanonicalMillis(ms: unknown): ms is number {
+  return typeof ms === 'number' && Number.isInteger(ms) && ms >= MIN_CANONICAL_MILLIS && ms <= MAX_CANONICAL_MILLIS;
+}
+
+/**
  * Microseconds since the epoch (Debezium `MicroTimestamp`) floored to milliseconds — floored, so a
  * negative instant such as -1 µs becomes -1 ms, not 0. Exact for every safe integer: the remainder
  * is taken first so no division result is ever rounded. NaN when the input is not an integer.

@@ -1,6 +1,8 @@
 import type { CanonicalEvent, SourcePosition } from '../normalize/index.js';
 import type { LinkInput } from '../golden/index.js';
+import { OrderlakeError } from '../errors.js';
 import { compileMessageType, EVENT_MESSAGE_SHAPE, LINK_MESSAGE_SHAPE, type InternalMessageType } from './internal-schema.js';
+import { checkInternalMessage } from './internal-check.js';
 
 /**
  * The payloads of orderlake's internal topics. `<prefix>events` is keyed by order id;
@@ -117,20 +119,50 @@ function decode(kind: InternalMessageType, what: string, value: Buffer): unknown
   );
 }
 
-export function decodeEventMessage(value: Buffer): EventMessage {
-  const parsed = decode(EVENT, 'event', value) as EventMessage;
-  if (parsed === null || typeof parsed !== 'object' || parsed.v !== 1 || typeof parsed.orderId !== 'string' || typeof parsed.event !== 'object') {
-    throw new Error('not an orderlake event message (v1)');
+/** Offsets are int64 as decimal text, as the lake's `offset` column takes them. */
+const OFFSET = /^\d{1,20}$/;
+
+function isUint32(n: unknown): boolean {
+  return Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+}
+
+/** What the lake needs of a position beyond its types: no negative partition or line, a numeric offset. */
+function positionProblem(position: SourcePosition | undefined, path: string): string | undefined {
+  if (position === undefined || position === null) return undefined;
+  if (!isUint32(position.partition)) return `${path}.partition: ${position.partition} is not a partition number`;
+  if (!OFFSET.test(position.offset)) return `${path}.offset: ${JSON.stringify(position.offset.slice(0, 40))} is not a Kafka offset`;
+  if (position.line !== undefined && position.line !== null && !isUint32(position.line)) return `${path}.line: ${position.line} is not a line number`;
+  if (!Number.isSafeInteger(position.timestamp)) return `${path}.timestamp: ${position.timestamp} is not epoch ms`;
+  return undefined;
+}
+
+/**
+ * Decodes and checks a message; any problem is an `OL_ERR_INTERNAL_MESSAGE`: a message that did
+ * not come from orderlake, or that changed on the way (see `internal-check.ts`).
+ */
+function decodeChecked(kind: InternalMessageType, what: string, value: Buffer, position: (message: Record<string, unknown>) => SourcePosition | undefined): unknown {
+  let parsed: unknown;
+  try {
+    parsed = decode(kind, what, value);
+  } catch (err) {
+    throw new OrderlakeError('OL_ERR_INTERNAL_MESSAGE', (err as Error).message, { cause: err });
   }
+  if (parsed === null || typeof parsed !== 'object' || (parsed as { v?: unknown }).v !== 1) {
+    throw new OrderlakeError('OL_ERR_INTERNAL_MESSAGE', `not an orderlake ${what} message (v1)`);
+  }
+  const problem = checkInternalMessage(kind.shape, parsed) ?? positionProblem(position(parsed as Record<string, unknown>), 'position');
+  if (problem !== undefined) throw new OrderlakeError('OL_ERR_INTERNAL_MESSAGE', `not an orderlake ${what} message (v1): ${problem}`);
   return parsed;
 }
 
+/** The event message in `value`; throws `OL_ERR_INTERNAL_MESSAGE` when it is not one orderlake wrote. */
+export function decodeEventMessage(value: Buffer): EventMessage {
+  return decodeChecked(EVENT, 'event', value, (m) => m.position as SourcePosition) as EventMessage;
+}
+
+/** The link message in `value`; throws `OL_ERR_INTERNAL_MESSAGE` when it is not one orderlake wrote. */
 export function decodeLinkMessage(value: Buffer): LinkMessage {
-  const parsed = decode(LINK, 'link', value) as LinkMessage;
-  if (parsed === null || typeof parsed !== 'object' || parsed.v !== 1 || typeof parsed.input !== 'object' || parsed.input === null) {
-    throw new Error('not an orderlake link message (v1)');
-  }
-  return parsed;
+  return decodeChecked(LINK, 'link', value, (m) => m.position as SourcePosition | undefined) as LinkMessage;
 }
 
 /** The Avro schemas of the internal messages, for tools that read the topics. */

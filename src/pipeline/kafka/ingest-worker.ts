@@ -32,6 +32,31 @@ export function toRawMessage(topic: string, partition: number, m: ConsumedMessag
 }
 
 /**
+ * Largest key + value copied into a `<prefix>dead-letters` record, bytes. A source message near
+ * the broker's `message.max.bytes` (1 MiB by default) fits its own topic but not the dead-letter
+ * topic once the reason headers are added: the broker refused that record on every retry and the
+ * partition stopped. Beyond this size the record goes without its value (header
+ * `orderlake-value-omitted` gives the value's size); the ClickHouse dead-letter row keeps the bytes.
+ */
+export const DLQ_MAX_COPIED_BYTES = 1_000_000;
+
+/** The `<prefix>dead-letters` record of a rejected source message: its bytes, with the reason in headers. */
+export function dlqRecord(original: ConsumedMessage, deadLetter: DeadLetterRow, topic: string, partition: number): ProducedMessage {
+  const headers: Record<string, string> = {
+    'orderlake-error-code': deadLetter.code,
+    'orderlake-error-reason': deadLetter.reason.slice(0, 1000),
+    'orderlake-source-topic': topic,
+    'orderlake-source-partition': String(partition),
+    'orderlake-source-offset': original.offset,
+  };
+  const size = (original.key?.length ?? 0) + (original.value?.length ?? 0);
+  if (size <= DLQ_MAX_COPIED_BYTES) return { key: original.key, value: original.value, headers };
+  headers['orderlake-value-omitted'] = String(original.value?.length ?? 0);
+  const key = original.key !== null && original.key.length <= DLQ_MAX_COPIED_BYTES ? original.key : null;
+  return { key, value: null, headers };
+}
+
+/**
  * Stage 1 on Kafka (any worker): decode and normalize the source topics, then re-key every
  * canonical event by order id onto the internal events topic, and tracking events that do not
  * name their order onto the links topic. A batch resolves — and so its offsets are committed —
@@ -75,17 +100,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
       } else if (outcome.type === 'dead') {
         dead.push(outcome.deadLetter);
         const original = messages[i]!;
-        dlq.push({
-          key: original.key,
-          value: original.value,
-          headers: {
-            'orderlake-error-code': outcome.deadLetter.code,
-            'orderlake-error-reason': outcome.deadLetter.reason.slice(0, 1000),
-            'orderlake-source-topic': topic,
-            'orderlake-source-partition': String(partition),
-            'orderlake-source-offset': original.offset,
-          },
-        });
+        dlq.push(dlqRecord(original, outcome.deadLetter, topic, partition));
       }
     }
     const topicMessages = [

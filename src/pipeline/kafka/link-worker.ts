@@ -47,9 +47,10 @@ export function createKafkaLinkWorker(deps: {
     const facts: ProducedMessage[] = [];
     const unreadable: DeadLetterRow[] = [];
     for (const m of messages) {
-      if (m.value === null) continue;
       let parsed;
       try {
+        // orderlake never writes a tombstone here: one is a message from elsewhere, dead-lettered too.
+        if (m.value === null) throw new Error('tombstone (null value): orderlake never writes one to this topic');
         parsed = decodeLinkMessage(m.value);
       } catch (err) {
         const error = new OrderlakeError('OL_ERR_INTERNAL_MESSAGE', `unreadable message on ${topics.links}: ${(err as Error).message}`, { cause: err });

@@ -132,8 +132,9 @@ export function createKafkaMergeWorker(deps: {
     const items: MergeItem[] = [];
     const unreadable = [];
     for (const m of messages) {
-      if (m.value === null) continue;
       try {
+        // orderlake never writes a tombstone here: one is a message from elsewhere, dead-lettered too.
+        if (m.value === null) throw new Error('tombstone (null value): orderlake never writes one to this topic');
         const parsed = decodeEventMessage(m.value);
         items.push({ orderId: parsed.orderId, event: parsed.event, position: parsed.position, ownerPartition: partition });
         ownerOf.set(parsed.orderId, partition);
