@@ -2,9 +2,8 @@ import { inject } from 'vitest';
 import type {} from '../setup/provided-context.js';
 
 /**
- * Base URL of the run's schema registry (test/setup/global-kafka.ts): the test implementation of
- * the Confluent REST API in registry-server.ts unless ORDERLAKE_TEST_SCHEMA_REGISTRY_URL names a
- * real one. Shared by every test file of the run, so tests register under random subject names.
+ * Base URL of the run's schema registry (test/setup/global-kafka.ts): Apicurio Registry 3's
+ * Confluent-compatible API unless ORDERLAKE_TEST_SCHEMA_REGISTRY_URL names another registry. Shared by every test file of the run, so tests register under random subject names.
  */
 export function schemaRegistryUrl(): string {
   const url = inject('schemaRegistryUrl');

