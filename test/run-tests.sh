@@ -86,16 +86,8 @@ if selects_browser_tests "$@"; then
   fi
 fi
 
-# The broker's jars come from Maven Central once and are cached (git-ignored). The cache is
-# rebuilt when test/kafka/pom.xml changes, so a version bump never mixes old and new jars.
-libs=test/.kafka/libs
-pom_hash=$(sha256sum test/kafka/pom.xml | cut -d' ' -f1)
-if ! compgen -G "$libs/kafka_2.13-*.jar" >/dev/null || [[ "$(cat "$libs/.pom.sha256" 2>/dev/null)" != "$pom_hash" ]]; then
-  echo "Fetching the Kafka broker jars into $libs (mvn dependency:copy-dependencies)..."
-  rm -rf "$libs"
-  mvn -q -B -f test/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$libs"
-  echo "$pom_hash" >"$libs/.pom.sha256"
-fi
+# The broker's jars come from Maven Central once and are cached (test/kafka/fetch-jars.sh).
+bash test/kafka/fetch-jars.sh
 
 export KAFKAJS_NO_PARTITIONER_WARNING=1
 mkdir -p .cache

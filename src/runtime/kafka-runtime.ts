@@ -88,7 +88,7 @@ export async function createKafkaRuntime(
   // Neither connects before `start`. (The rdkafka adapters quiet their own logs while stopping.)
   const kafkajsLog = config.KAFKA_CLIENT === 'rdkafka' ? null : createKafkaClientLog({ logger: logger.child({ component: 'kafkajs' }) });
   const kafka: KafkaClient = kafkajsLog
-    ? createKafkajsClient({ kafka: createKafka(config, logger, kafkajsLog), logger: logger.child({ component: 'kafkajs' }) })
+    ? createKafkajsClient({ kafka: createKafka(config, logger, kafkajsLog), logger: logger.child({ component: 'kafkajs' }), sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS })
     : createRdkafkaClient({ rdkafka: loadRdkafka(), connection: rdkafkaConnection(config), logger });
 
   const { store, feed, ingestor, merge, linker, deadLetters } = createStages(config, logger, { codec, storage, metrics, now, linkTopic: config.topics.links });

@@ -1,10 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import type { Type } from 'avsc';
 import { expect } from 'vitest';
 import { createHttpSchemaRegistry, parseAvroType, parseConfluentFrame } from '../../src/codecs/index.js';
 import type { GoldenChangeRecord } from '../../src/pipeline/kafka/golden-changelog.js';
 import { randomName, waitFor } from './kafka-topics.js';
+
+// A default import: Node's ESM loader cannot see this CommonJS export by name (outside vitest).
+const { ConfigResourceTypes } = kafkajs;
 
 /** Where to find a worker's golden changelog: the topic on the run's broker and the registry its schema is in. */
 export interface ChangelogSource {

@@ -10,7 +10,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { generateScenario, type ReplayLine } from '../../src/simulator/index.js';
 import { createNormalizer, loadPipelines } from '../../src/normalize/index.js';
 import { createGoldenStore, createLocalRouter, createShipmentLinker, type GoldenViewBody } from '../../src/golden/index.js';
-import { createAvroEncoder, createHttpSchemaRegistry, loadSchemas, frameConfluent } from '../../src/codecs/index.js';
+import { createAvroEncoder, createHttpSchemaRegistry, loadSchemas, frameConfluent, type AvroEncoder } from '../../src/codecs/index.js';
 import { createTopics, randomName, waitFor } from './kafka-topics.js';
 import { testProducer } from './kafka-client.js';
 
@@ -78,6 +78,38 @@ export function malformedMessages(topics: Record<string, string>, count: number)
   return Array.from({ length: count }, (_, i) => kinds[i % kinds.length]!(i));
 }
 
+/**
+ * Encodes replay lines for their prefixed topics. Each topic's writer schemas are registered oldest
+ * first (WMS v1 before v2), as a producer fleet upgraded over time registers them: a real registry
+ * checks compatibility (BACKWARD), and v1 is not a compatible successor of v2.
+ */
+export async function encodeLines(
+  encoder: AvroEncoder,
+  lines: readonly ReplayLine[],
+  topics: Record<string, string>,
+): Promise<Array<{ topic: string; key: Buffer | null; value: Buffer | null }>> {
+  await registerWriterSchemas(encoder, lines, topics);
+  const encoded: Array<{ topic: string; key: Buffer | null; value: Buffer | null }> = [];
+  for (const line of lines) {
+    const topic = topics[line.topic]!;
+    encoded.push({ topic, key: await encoder.encodeKey(topic, line.key), value: line.value === null ? null : await encoder.encode(topic, line.schema, line.value) });
+  }
+  return encoded;
+}
+
+/** Registers each topic's writer schemas of `lines`, oldest first (see `encodeLines`). */
+export async function registerWriterSchemas(encoder: AvroEncoder, lines: readonly ReplayLine[], topics: Record<string, string>): Promise<void> {
+  const firstOfSchema = new Map<string, ReplayLine>();
+  for (const line of lines) {
+    const pair = `${line.topic}\u0000${line.schema}`;
+    if (line.value !== null && !firstOfSchema.has(pair)) firstOfSchema.set(pair, line);
+  }
+  for (const pair of [...firstOfSchema.keys()].sort()) {
+    const line = firstOfSchema.get(pair)!;
+    await encoder.encode(topics[line.topic]!, line.schema, line.value!);
+  }
+}
+
 /** Produces the scenario (encoded with the writer schemas through the registry) and the malformed messages, shuffled together. */
 export async function produceScenario(
   kafka: Kafka,
@@ -90,15 +122,7 @@ export async function produceScenario(
   const encoder = createAvroEncoder({ registry: createHttpSchemaRegistry({ url: registryUrl }), schemas });
   const producer = testProducer(kafka, { idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const all: Array<{ topic: string; key: Buffer | null; value: Buffer | null }> = [];
-  for (const line of lines) {
-    const topic = topics[line.topic]!;
-    all.push({
-      topic,
-      key: await encoder.encodeKey(topic, line.key),
-      value: line.value === null ? null : await encoder.encode(topic, line.schema, line.value),
-    });
-  }
+  const all = await encodeLines(encoder, lines, topics);
   // Spread the malformed messages through the stream, deterministically.
   malformed.forEach((m, i) => {
     all.splice(Math.floor(((i + 1) * all.length) / (malformed.length + 1)), 0, { topic: m.topic, key: Buffer.from(m.key), value: m.value });

@@ -6,11 +6,11 @@ import { createKafkajsConsumerGroup } from './kafkajs-consumer-group.js';
 import { createKafkajsProducer } from './kafkajs-producer.js';
 
 /** The port on kafkajs (pure JavaScript, the default), around a `Kafka` made by the composition root. */
-export function createKafkajsClient(deps: { kafka: Kafka; logger: Logger }): KafkaClient {
+export function createKafkajsClient(deps: { kafka: Kafka; logger: Logger; sessionTimeoutMs?: number }): KafkaClient {
   const { kafka, logger } = deps;
   return {
     library: 'kafkajs',
-    consumerGroup: () => createKafkajsConsumerGroup(kafka, logger),
+    consumerGroup: () => createKafkajsConsumerGroup(kafka, logger, deps.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: deps.sessionTimeoutMs }),
     producer: () => createKafkajsProducer(kafka),
     admin: () => createKafkajsAdmin(kafka),
   };

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { toOrderlakeError } from '../../errors.js';
 import { createAckWindow, type AckWindow } from './ack-window.js';
@@ -19,6 +19,14 @@ const CONSUMER_SETTINGS = {
    */
   maxWaitTimeInMs: 1000,
 } as const;
+
+/** A session timeout other than the default, with heartbeats at a tenth of it (at most every 3 s). */
+function sessionTimeout(ms: number | undefined): { sessionTimeout?: number; heartbeatInterval?: number } {
+  return ms === undefined ? {} : { sessionTimeout: ms, heartbeatInterval: Math.min(3000, Math.max(100, Math.floor(ms / 10))) };
+}
+
+/** How often a batch held up heartbeats, ms (kafkajs itself sends at most one per heartbeatInterval). */
+const KEEP_ALIVE_MS = 500;
 
 /** Longest a revoke or a stop waits for handed-off batches to be acknowledged before giving them up, ms. */
 const SETTLE_TIMEOUT_MS = 20_000;
@@ -48,7 +56,7 @@ function toConsumedMessage(m: KafkaMessage): ConsumedMessage {
  * kafkajs's retry and restart. Commits follow acknowledgements through an {@link AckWindow}; a
  * failed acknowledgement seeks the partition back to the oldest unacknowledged batch.
  */
-export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): ConsumerGroup {
+export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger, options: { sessionTimeoutMs?: number } = {}): ConsumerGroup {
   let consumer: Consumer | null = null;
   let spec: ConsumerGroupSpec | null = null;
   let assigned: PartitionsByTopic = {};
@@ -111,6 +119,7 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
       const c = kafka.consumer({
         groupId: runSpec.groupId,
         ...CONSUMER_SETTINGS,
+        ...sessionTimeout(options.sessionTimeoutMs),
         // kafkajs's default (5 retries), and no restart after a crash once stopping: a restart
         // timer would join the group again after `stop` has left it.
         retry: { retries: 5, restartOnFailure: async () => !stopping },
@@ -150,6 +159,27 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: runSpec.partitionConcurrency ?? 1,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          // kafkajs heartbeats only between batches. A batch held up (a full acknowledgement window
+          // while ClickHouse is down, a rebuild retrying) would otherwise let this member's session
+          // expire while it still works on its partitions: the group would hand them to another
+          // member, and both would write them until this one noticed. Heartbeats go on meanwhile
+          // (kafkajs sends one at most every heartbeatInterval; a failed one is the main loop's to
+          // handle).
+          const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), KEEP_ALIVE_MS);
+          try {
+            await handleBatch(batch, resolveOffset, heartbeat, isRunning, isStale);
+          } finally {
+            clearInterval(keepAlive);
+          }
+        },
+      });
+      async function handleBatch(
+        batch: Batch,
+        resolveOffset: (offset: string) => void,
+        heartbeat: () => Promise<void>,
+        isRunning: () => boolean,
+        isStale: () => boolean,
+      ): Promise<void> {
           await gate;
           if (stopping || batch.messages.length === 0 || !isRunning() || isStale()) return;
           const { topic, partition } = batch;
@@ -168,8 +198,7 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger): Consum
           }
           resolveOffset(lastOffset);
           await heartbeat();
-        },
-      });
+      }
     },
     commit,
     assignment: () => assigned,

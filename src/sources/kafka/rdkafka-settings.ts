@@ -6,6 +6,8 @@ export interface RdkafkaConnection {
   brokers: string[];
   clientId: string;
   ssl: boolean;
+  /** Consumer session timeout, ms (KAFKA_SESSION_TIMEOUT_MS); unset: 30 000. */
+  sessionTimeoutMs?: number;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
 }
 
@@ -14,6 +16,7 @@ export function rdkafkaConnection(config: Config): RdkafkaConnection {
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
     ssl: config.KAFKA_SSL,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     ...(config.KAFKA_SASL_MECHANISM
       ? {
           sasl: {
@@ -79,8 +82,8 @@ export function consumerConfig(
       'enable.auto.commit': false,
       'enable.auto.offset.store': false,
       'partition.assignment.strategy': 'roundrobin',
-      'session.timeout.ms': 30_000,
-      'heartbeat.interval.ms': 3000,
+      'session.timeout.ms': connection.sessionTimeoutMs ?? 30_000,
+      'heartbeat.interval.ms': Math.min(3000, Math.max(100, Math.floor((connection.sessionTimeoutMs ?? 30_000) / 10))),
       'max.poll.interval.ms': 300_000,
       'enable.partition.eof': true,
       'max.partition.fetch.bytes': 4 << 20,

@@ -6,11 +6,17 @@ const connection = rdkafkaConnection(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:90
 
 describe('librdkafka settings', () => {
   it('connects like the kafkajs client does', () => {
-    expect(connection).toEqual({ brokers: ['k1:9092', 'k2:9092'], clientId: 'ol-1', ssl: false });
+    expect(connection).toEqual({ brokers: ['k1:9092', 'k2:9092'], clientId: 'ol-1', ssl: false, sessionTimeoutMs: 30_000 });
     const { global } = producerConfig(connection);
     expect(global['metadata.broker.list']).toBe('k1:9092,k2:9092');
     expect(global['client.id']).toBe('ol-1');
     expect(global['security.protocol']).toBe('plaintext');
+  });
+
+  it('takes the session timeout from KAFKA_SESSION_TIMEOUT_MS, heartbeating at a tenth of it (at most every 3 s)', () => {
+    expect(consumerConfig(connection, 'g', true).global).toMatchObject({ 'session.timeout.ms': 30_000, 'heartbeat.interval.ms': 3000 });
+    const short = rdkafkaConnection(loadConfig({ KAFKA_BROKERS: 'k:9092', KAFKA_SESSION_TIMEOUT_MS: '10000' }));
+    expect(consumerConfig(short, 'g', true).global).toMatchObject({ 'session.timeout.ms': 10_000, 'heartbeat.interval.ms': 1000 });
   });
 
   it('maps TLS and SASL onto librdkafka names', () => {
