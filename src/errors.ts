@@ -60,6 +60,14 @@ export const ERROR_CODES = {
    * (not JSON, or not the expected shape/version). Dead-lettered with its bytes and position.
    */
   OL_ERR_INTERNAL_MESSAGE: { retriable: false, summary: 'internal topic message is unreadable' },
+  /**
+   * An orderly stop (first SIGTERM/SIGINT) left work undone: it did not finish within
+   * ORDERLAKE_SHUTDOWN_TIMEOUT_MS, or its last flush could not reach ClickHouse. Logged with what was
+   * left (rows not stored, batches unacknowledged); the process exits with status 75
+   * (`SHUTDOWN_INCOMPLETE_EXIT_CODE` in src/runtime/shutdown-deadline.ts). Nothing left was
+   * committed: it is read again after a restart.
+   */
+  OL_ERR_SHUTDOWN_INCOMPLETE: { retriable: false, summary: 'orderly shutdown left work undone' },
   /** The optional node-rdkafka client was selected but is not installed. Fatal at startup. */
   OL_ERR_RDKAFKA_MISSING: { retriable: false, summary: 'node-rdkafka is not installed' },
   /**

@@ -19,6 +19,7 @@ export const METRIC_NAMES = {
   ordersDormant: 'orderlake_orders_dormant',
   pendingShipmentEvents: 'orderlake_pending_shipment_events',
   consumerLag: 'orderlake_consumer_lag',
+  unacknowledgedBatches: 'orderlake_unacknowledged_batches',
   wsClients: 'orderlake_ws_clients',
   pushLatencySource: 'orderlake_push_latency_from_source_seconds',
   pushLatencyKafka: 'orderlake_push_latency_from_kafka_seconds',
@@ -53,6 +54,11 @@ export interface Metrics {
   pendingShipmentEvents: Gauge;
   /** Records a Kafka stage has yet to handle, per stage and partition this worker holds; see the help text. */
   consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
+  /**
+   * Batches handed off and not yet acknowledged (lake rows stored, produce acknowledged), by stage
+   * (`ingest`, `link`, `merge`, `embedded`): the backpressure window's fill; see the help text.
+   */
+  unacknowledgedBatches: Gauge<'stage'>;
   wsClients: Gauge;
   pushLatencySource: Histogram;
   pushLatencyKafka: Histogram;
@@ -120,6 +126,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     ordersDormant: new Gauge({ name: METRIC_NAMES.ordersDormant, help: 'Closed, quiet orders this worker owns that sleep in ClickHouse (restored on their next event)', registers }),
     pendingShipmentEvents: new Gauge({ name: METRIC_NAMES.pendingShipmentEvents, help: 'Tracking events waiting for their order link', registers }),
     consumerLag: new Gauge({ name: METRIC_NAMES.consumerLag, help: CONSUMER_LAG_HELP, labelNames: ['stage', 'topic', 'partition'], registers }),
+    unacknowledgedBatches: new Gauge({
+      name: METRIC_NAMES.unacknowledgedBatches,
+      help: 'Batches handed off and not yet acknowledged (lake rows stored in ClickHouse, produce acknowledged by Kafka), by stage; at ORDERLAKE_ACK_WINDOW per partition (embedded: in all) the source pauses',
+      labelNames: ['stage'],
+      registers,
+    }),
     wsClients: new Gauge({ name: METRIC_NAMES.wsClients, help: 'Connected WebSocket clients', registers }),
     pushLatencySource: new Histogram({ name: METRIC_NAMES.pushLatencySource, help: 'Source event time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),
     pushLatencyKafka: new Histogram({ name: METRIC_NAMES.pushLatencyKafka, help: 'Kafka append time to WebSocket push', buckets: LATENCY_BUCKETS, registers }),

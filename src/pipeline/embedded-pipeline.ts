@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import { createLocalRouter, type ShipmentLinker, type ViewChange } from '../golden/index.js';
 import { eventTime, eventUid, type SourcePosition, type TmsEvent } from '../normalize/index.js';
 import type { DeadLetterRow, PendingShipmentRow } from '../sinks/index.js';
@@ -17,9 +19,29 @@ export interface BatchResult {
   shipments: Array<ShipmentWaitingInput | ShipmentLinkedInput>;
 }
 
+/** The next offset to read of a source partition: everything before it is stored (as a Kafka commit). */
+export interface AcknowledgedPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 export interface EmbeddedPipeline {
-  /** Runs a batch through ingest → link → merge; rows are buffered in the sink (flush to acknowledge). */
+  /**
+   * Runs a batch through ingest → link → merge; its rows go to the sink, and the batch counts as
+   * unacknowledged until a commit-lane flush started after it has stored them. With `ackWindow`
+   * batches unacknowledged, `process` first waits for room: the caller (the source) is paused
+   * instead of buffering without bound while ClickHouse is slow or down.
+   */
   process(messages: readonly RawMessage[]): Promise<BatchResult>;
+  /** Batches processed and not yet acknowledged (their commit-lane rows not all stored). */
+  readonly unacknowledged: number;
+  /** Per source partition, the position up to which every batch is acknowledged, in offset order. */
+  acknowledged(): AcknowledgedPosition[];
+  /** Resolves once every batch processed so far is acknowledged. */
+  settle(): Promise<void>;
+  /** Stops retrying acknowledgements (the runtime is closing; the sink's close flushes what is left). */
+  stop(): void;
   /**
    * Puts tracking events that were waiting for their order before a restart (from
    * `pending_shipment_events`) back into the linker; those whose link is known by now go on to
@@ -30,20 +52,113 @@ export interface EmbeddedPipeline {
   readonly pendingCount: number;
 }
 
+/** Default of `ackWindow`: as ORDERLAKE_ACK_WINDOW. */
+const DEFAULT_ACK_WINDOW = 4;
+/** Default pause between two failed acknowledgement flushes, ms (each already retried by the sink). */
+const DEFAULT_ACK_RETRY_MS = 1000;
+
 /**
  * All three stages in one process, with function calls in place of the internal topics: the same
  * ingest, linker and merge code as the Kafka workers, so one worker and the embedded mode agree.
  * Every order is owned by partition 0 here. Tracking events that wait for their order are kept in
  * `pending_shipment_events` (and marked resolved when they move on), so a restart loses none.
+ *
+ * Backpressure as on Kafka ("acknowledge and move on"): a batch is handed off once merged, its
+ * acknowledgement is a flush of the sink's commit lane, and at most `ackWindow` batches wait for
+ * theirs before `process` pauses its caller. A failed flush leaves the rows buffered in the sink
+ * and is tried again after `retryMs` (until `stop`); positions are acknowledged only in order, and
+ * only once stored.
  */
 export function createEmbeddedPipeline(deps: {
   ingestor: Ingestor;
   linker: ShipmentLinker;
   merge: MergeStage;
-  sink: { writeDeadLetters(rows: DeadLetterRow[]): void; writePendingShipments(rows: PendingShipmentRow[]): void };
+  sink: {
+    writeDeadLetters(rows: DeadLetterRow[]): void;
+    writePendingShipments(rows: PendingShipmentRow[]): void;
+    /** Stores every lake, pending-shipment and dead-letter row written before the call. */
+    flushCommitLane(): Promise<void>;
+  };
   now: () => number;
+  logger: Logger;
+  /** Batches processed and not yet acknowledged before `process` waits. Default 4. */
+  ackWindow?: number;
+  /** Pause after a failed acknowledgement flush before the next, ms. Default 1000. */
+  retryMs?: number;
+  /** Waits `ms` (tests move time themselves). Default: a timer that does not hold the process. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Called with the number of unacknowledged batches whenever it changes (a gauge). */
+  onUnacknowledged?: (batches: number) => void;
 }): EmbeddedPipeline {
-  const { ingestor, merge, sink, now, linker } = deps;
+  const { ingestor, merge, sink, now, linker, logger } = deps;
+  const ackWindow = deps.ackWindow ?? DEFAULT_ACK_WINDOW;
+  if (!Number.isInteger(ackWindow) || ackWindow < 1) throw new RangeError(`ackWindow must be a positive integer, got ${ackWindow}`);
+  const retryMs = deps.retryMs ?? DEFAULT_ACK_RETRY_MS;
+  const sleep = deps.sleep ?? ((ms: number) => delay(ms, undefined, { ref: false }));
+  /** Batches processed and not yet acknowledged, oldest first: the next offset of each partition they read. */
+  const unacknowledged: Array<Map<string, AcknowledgedPosition>> = [];
+  const acknowledged = new Map<string, AcknowledgedPosition>();
+  /** Callers of `process` waiting for room, and of `settle` waiting for everything. */
+  let roomWaiters: Array<() => void> = [];
+  let settleWaiters: Array<() => void> = [];
+  let acking: Promise<void> | null = null;
+  let stopped = false;
+
+  const changed = () => deps.onUnacknowledged?.(unacknowledged.length);
+
+  function wake(): void {
+    if (unacknowledged.length < ackWindow || stopped) {
+      const waiters = roomWaiters;
+      roomWaiters = [];
+      for (const w of waiters) w();
+    }
+    if (unacknowledged.length === 0 || stopped) {
+      const waiters = settleWaiters;
+      settleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Flushes the commit lane until every batch tracked is acknowledged; failures wait and try again. */
+  async function acknowledge(): Promise<void> {
+    while (unacknowledged.length > 0 && !stopped) {
+      // Every row of these batches was written before this flush starts: it stores them all.
+      const covered = unacknowledged.length;
+      try {
+        await sink.flushCommitLane();
+      } catch (err) {
+        logger.warn({ err, unacknowledged: unacknowledged.length, retryMs }, 'embedded batches not acknowledged (ClickHouse flush failed); the source stays paused while the window is full, and the flush is tried again');
+        await sleep(retryMs);
+        continue;
+      }
+      for (const batch of unacknowledged.splice(0, covered)) {
+        for (const [k, position] of batch) acknowledged.set(k, position);
+      }
+      changed();
+      wake();
+    }
+  }
+
+  function track(messages: readonly RawMessage[]): void {
+    const positions = new Map<string, AcknowledgedPosition>();
+    for (const m of messages) {
+      if (!/^\d+$/.test(m.offset)) continue; // not a position (hand-made input): nothing to acknowledge
+      const k = `${m.topic}\u0000${m.partition}`;
+      const next = (BigInt(m.offset) + 1n).toString();
+      const held = positions.get(k);
+      if (held === undefined || BigInt(held.offset) < BigInt(next)) positions.set(k, { topic: m.topic, partition: m.partition, offset: next });
+    }
+    unacknowledged.push(positions);
+    changed();
+    acking ??= acknowledge().finally(() => {
+      acking = null;
+      wake();
+    });
+  }
+
+  async function room(): Promise<void> {
+    while (unacknowledged.length >= ackWindow && !stopped) await new Promise<void>((resolve) => roomWaiters.push(resolve));
+  }
   const route = createLocalRouter(linker);
   /** Waiting tracking events: where they came from and since when, for the pending table. */
   const waiting = new Map<string, { position: SourcePosition; since: number }>();
@@ -102,6 +217,7 @@ export function createEmbeddedPipeline(deps: {
 
   return {
     async process(messages) {
+      await room();
       const outcomes = await ingestor.ingestBatch(messages);
       const items: MergeItem[] = [];
       const dead: DeadLetterRow[] = [];
@@ -125,6 +241,7 @@ export function createEmbeddedPipeline(deps: {
       if (dead.length > 0) sink.writeDeadLetters(dead);
       if (pending.length > 0) sink.writePendingShipments(pending);
       const changes = await merge.merge(items);
+      if (messages.length > 0) track(messages);
       return { events, tombstones, deadLetters: dead.length, changes, arrivals, shipments };
     },
     async restorePending(list) {
@@ -148,6 +265,18 @@ export function createEmbeddedPipeline(deps: {
     },
     get pendingCount() {
       return waiting.size;
+    },
+    get unacknowledged() {
+      return unacknowledged.length;
+    },
+    acknowledged: () => [...acknowledged.values()].map((p) => ({ ...p })),
+    settle() {
+      if (unacknowledged.length === 0 || stopped) return Promise.resolve();
+      return new Promise((resolve) => settleWaiters.push(resolve));
+    },
+    stop() {
+      stopped = true;
+      wake();
     },
   };
 }

@@ -13,6 +13,7 @@ import { type DeadLetterRecorder } from '../pipeline/dead-letter.js';
 import { rebuildLinker } from '../pipeline/linker-rebuild.js';
 import { type Codec, createCodec } from './codec.js';
 import { type Storage, createStorage } from './storage.js';
+import type { ClickHouseSinkOptions } from '../sinks/index.js';
 import { createHealth, restoreHealth, startHealthClock } from './health-wiring.js';
 import { rebuildState } from './state-rebuild.js';
 import { createStages, trackingTopicOf } from './stages.js';
@@ -59,6 +60,11 @@ export async function createEmbeddedRuntime(
     healthClock?: boolean;
     /** Wall clock, epoch ms (default `Date.now`): tests drive it. */
     clock?: () => number;
+    /**
+     * How the sink's inserts reach ClickHouse (default: the client's own). Tests hand in a fault
+     * injector that delegates to the real chDB client.
+     */
+    insert?: ClickHouseSinkOptions['insert'];
   },
 ): Promise<EmbeddedRuntime> {
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
@@ -71,7 +77,16 @@ export async function createEmbeddedRuntime(
   if (health && options.rebuild) {
     await restoreHealth(health, storage, { store, merge }, { partitions: [0], withShared: true, orderIds: restored.map((r) => r.orderId), ownerPartition: () => 0 }, logger);
   }
-  const pipeline = createEmbeddedPipeline({ ingestor, linker, merge, sink: storage.sink, now });
+  const pipeline = createEmbeddedPipeline({
+    ingestor,
+    linker,
+    merge,
+    sink: storage.sink,
+    now,
+    logger: logger.child({ stage: 'embedded' }),
+    ackWindow: config.ORDERLAKE_ACK_WINDOW,
+    onUnacknowledged: (batches) => metrics.unacknowledgedBatches.set({ stage: 'embedded' }, batches),
+  });
   if (health) {
     // Every merged batch goes on to the health rules: its views, shipment waits and arrivals.
     const process = pipeline.process;
@@ -115,6 +130,7 @@ export async function createEmbeddedRuntime(
     close: async () => {
       healthClock?.stop();
       loopDelay.stop();
+      pipeline.stop();
       await storage.close();
     },
   };

@@ -14,6 +14,8 @@ import { createTrafficGenerator } from '../simulator/index.js';
 import type { GoldenView } from '../golden/index.js';
 import type { RawMessage } from '../pipeline/raw-message.js';
 import { shutdownSignal } from './shutdown-signal.js';
+import { SHUTDOWN_INCOMPLETE_EXIT_CODE, describeLeft, shutdownDeadline, type ShutdownLeft } from './shutdown-deadline.js';
+import type { Metrics } from '../metrics.js';
 
 /** Writes one plain, human-readable line (the console URL) next to the JSON logs on stderr. */
 export type Announce = (line: string) => void;
@@ -157,15 +159,50 @@ export async function runStart(config: Config, logger: Logger, announce: Announc
     await releaseEarlyHealth();
     await assertCanListen(config.ORDERLAKE_HTTP_HOST, config.ORDERLAKE_HTTP_PORT);
   }
-  const shutdown = shutdownSignal(logger);
+  const shutdown = shutdownSignal(logger, undefined, { timeoutMs: config.ORDERLAKE_SHUTDOWN_TIMEOUT_MS });
+  // From the first signal, the orderly stop has ORDERLAKE_SHUTDOWN_TIMEOUT_MS; then the process
+  // says what is left and exits (75). A second signal still exits at once (shutdownSignal).
+  const deadline = shutdownDeadline({ logger, timeoutMs: config.ORDERLAKE_SHUTDOWN_TIMEOUT_MS, exit: (code) => process.exit(code) });
+  void shutdown.stopped.then(() => deadline.arm());
+  const options = { dataPath, database, stopped: shutdown.stopped, setLeft: deadline.setLeft };
   try {
-    return config.mode === 'kafka'
-      ? await runKafkaWorker(config, logger, announce, { dataPath, database, stopped: shutdown.stopped })
-      : await runEmbedded(config, logger, announce, { dataPath, database, stopped: shutdown.stopped });
+    return config.mode === 'kafka' ? await runKafkaWorker(config, logger, announce, options) : await runEmbedded(config, logger, announce, options);
   } finally {
+    deadline.cancel();
     shutdown.dispose();
     // A start-up that failed before the API listened must not leave the early listener holding the process.
     await releaseEarlyHealth();
+  }
+}
+
+interface RunOptions {
+  dataPath: string;
+  database: string;
+  stopped: Promise<NodeJS.Signals>;
+  /** Tells the shutdown deadline how to find out what a stop left undone. */
+  setLeft(left: () => Promise<ShutdownLeft>): void;
+}
+
+/** Batches handed off and not acknowledged, by stage (`orderlake_unacknowledged_batches`). */
+async function unacknowledgedByStage(metrics: Pick<Metrics, 'unacknowledgedBatches'>): Promise<Record<string, number>> {
+  const byStage: Record<string, number> = {};
+  for (const v of (await metrics.unacknowledgedBatches.get()).values) byStage[String(v.labels.stage)] = v.value;
+  return byStage;
+}
+
+/**
+ * Closes the runtime once stopped. A close that fails (its last flush cannot reach ClickHouse) is
+ * logged at error with what it left, and gives {@link SHUTDOWN_INCOMPLETE_EXIT_CODE}: nothing of it
+ * was committed, the next worker reads it again.
+ */
+async function closeRuntime(runtime: { close(): Promise<void> }, left: () => Promise<ShutdownLeft>, logger: Logger): Promise<number> {
+  try {
+    await runtime.close();
+    return 0;
+  } catch (err) {
+    const what = await left().catch(() => null);
+    logger.error({ err, code: 'OL_ERR_SHUTDOWN_INCOMPLETE', ...(what ?? {}) }, `the orderly shutdown could not store everything: ${what ? describeLeft(what) : String(err)}; exiting with ${SHUTDOWN_INCOMPLETE_EXIT_CODE}`);
+    return SHUTDOWN_INCOMPLETE_EXIT_CODE;
   }
 }
 
@@ -177,14 +214,11 @@ export async function runStart(config: Config, logger: Logger, announce: Announc
  * crash each join waits for the dead member's session to time out (30 s), and the API stays up
  * meanwhile. A failed start stops the process (exit 1), so an orchestrator restarts it.
  */
-async function runKafkaWorker(
-  config: Config,
-  logger: Logger,
-  announce: Announce,
-  options: { dataPath: string; database: string; stopped: Promise<NodeJS.Signals> },
-): Promise<number> {
+async function runKafkaWorker(config: Config, logger: Logger, announce: Announce, options: RunOptions): Promise<number> {
   const { dataPath, database, stopped } = options;
   const runtime = await createKafkaRuntime(config, logger, { dataPath, database });
+  const left = async (): Promise<ShutdownLeft> => ({ bufferedRows: runtime.storage.sink.pendingRows(), unacknowledgedBatches: await unacknowledgedByStage(runtime.metrics) });
+  options.setLeft(left);
   const api = await startApiOrClose(config, logger, announce, runtime, dataPath);
   const address = api.address;
   logger.info(
@@ -205,10 +239,10 @@ async function runKafkaWorker(
   }
   await stopped;
   await api.close();
-  await runtime.close();
-  logger.info('stopped');
+  const status = await closeRuntime(runtime, left, logger);
+  if (status === 0) logger.info('stopped');
   exitIfStillHeld(logger);
-  return 0;
+  return status;
 }
 
 /** How long a stopped worker lets its event loop empty by itself before exiting anyway, ms. */
@@ -223,20 +257,18 @@ const EXIT_AFTER_STOP_MS = 2000;
 function exitIfStillHeld(logger: Logger): void {
   setTimeout(() => {
     logger.info({ open: process.getActiveResourcesInfo() }, 'exiting: a client left connections open after stopping');
+    // The status the stop ended with (runStart's caller sets it), 0 when it finished.
     process.exit(process.exitCode ?? 0);
   }, EXIT_AFTER_STOP_MS).unref();
 }
 
 /** Embedded mode: every stage in this process, fed by the simulator. */
-async function runEmbedded(
-  config: Config,
-  logger: Logger,
-  announce: Announce,
-  options: { dataPath: string; database: string; stopped: Promise<NodeJS.Signals> },
-): Promise<number> {
+async function runEmbedded(config: Config, logger: Logger, announce: Announce, options: RunOptions): Promise<number> {
   const { dataPath, database, stopped } = options;
 
   const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true });
+  const left = async (): Promise<ShutdownLeft> => ({ bufferedRows: runtime.storage.sink.pendingRows(), unacknowledgedBatches: { embedded: runtime.pipeline.unacknowledged } });
+  options.setLeft(left);
   const api = await startApiOrClose(config, logger, announce, runtime, dataPath);
   const address = api.address;
 
@@ -324,6 +356,5 @@ async function runEmbedded(
     await stopped;
   }
   await api.close();
-  await runtime.close();
-  return 0;
+  return closeRuntime(runtime, left, logger);
 }

@@ -20,7 +20,12 @@ export interface SignalTarget {
  * operator who presses Ctrl-C twice, or an orchestrator done waiting, is not kept waiting.
  * `dispose` removes the handlers.
  */
-export function shutdownSignal(logger: Logger, target: SignalTarget = process as unknown as SignalTarget): { stopped: Promise<NodeJS.Signals>; dispose(): void } {
+export function shutdownSignal(
+  logger: Logger,
+  target: SignalTarget = process as unknown as SignalTarget,
+  options: { /** The orderly stop's deadline (ORDERLAKE_SHUTDOWN_TIMEOUT_MS), for the log line. */ timeoutMs?: number } = {},
+): { stopped: Promise<NodeJS.Signals>; dispose(): void } {
+  const within = options.timeoutMs === undefined ? '' : ` within ${options.timeoutMs} ms`;
   const force = (signal: NodeJS.Signals) => {
     logger.warn({ signal }, 'second signal: exiting now, without flushing or leaving the consumer groups');
     target.exit(signalExitCode(signal));
@@ -28,7 +33,7 @@ export function shutdownSignal(logger: Logger, target: SignalTarget = process as
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     onSignal = (signal) => {
-      logger.info({ signal }, 'shutting down: flushing buffered rows, committing, leaving the consumer groups (send the signal again to exit at once)');
+      logger.info({ signal }, `shutting down${within}: flushing buffered rows, committing, leaving the consumer groups (send the signal again to exit at once)`);
       target.off('SIGINT', onSignal);
       target.off('SIGTERM', onSignal);
       target.once('SIGINT', force);

@@ -8,6 +8,7 @@ import {
   ensureDatabase,
   runMigrations,
   type ClickHouseSink,
+  type ClickHouseSinkOptions,
 } from '../sinks/index.js';
 import type { Metrics } from '../metrics.js';
 
@@ -28,7 +29,14 @@ export interface Storage {
 export async function createStorage(
   config: Config,
   logger: Logger,
-  options: { dataPath: string; database: string; recreate?: boolean; metrics?: Metrics },
+  options: {
+    dataPath: string;
+    database: string;
+    recreate?: boolean;
+    metrics?: Metrics;
+    /** How the sink's inserts reach ClickHouse (default: the client's); tests wrap it to inject faults. */
+    insert?: ClickHouseSinkOptions['insert'];
+  },
 ): Promise<Storage> {
   const clientConfig = {
     ...(config.CLICKHOUSE_URL ? { url: config.CLICKHOUSE_URL } : {}),
@@ -51,6 +59,7 @@ export async function createStorage(
     flushIntervalMs: config.ORDERLAKE_FLUSH_INTERVAL_MS,
     ...(config.ORDERLAKE_GOLDEN_INTERVAL_MS !== undefined ? { goldenIntervalMs: config.ORDERLAKE_GOLDEN_INTERVAL_MS } : {}),
     now: Date.now,
+    ...(options.insert ? { insert: options.insert } : {}),
     ...(metrics
       ? {
           onFlush: ({ table, rows, ms }: { table: string; rows: number; ms: number }) => {

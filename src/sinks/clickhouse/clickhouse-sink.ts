@@ -6,7 +6,7 @@ import { toClickHouseError } from './clickhouse-errors.js';
 import { CASE_ENCODING, type CaseRow } from './case-row.js';
 import { DEAD_LETTER_ENCODING, type DeadLetterRow } from './dead-letter-row.js';
 import { GOLDEN_ENCODING, type GoldenRow } from './golden-row.js';
-import { insertEncoded } from './client.js';
+import { insertEncoded, type EncodedInsert } from './client.js';
 import { quoteIdentifier } from './identifier.js';
 import { LAKE_ENCODING, type LakeRow } from './lake-row.js';
 import { PENDING_SHIPMENT_ENCODING, type PendingShipmentRow } from './pending-shipment-row.js';
@@ -40,6 +40,11 @@ export interface ClickHouseSinkOptions {
   wallClock?: () => number;
   /** Called after every acknowledged insert. */
   onFlush?: (stats: FlushStats) => void;
+  /**
+   * How a serialized insert reaches ClickHouse. Default `insertEncoded` on `client`. A test hands in
+   * a fault injector that delegates to it (a ClickHouse that goes away for a while).
+   */
+  insert?: (client: ClickHouseClient, insert: EncodedInsert) => Promise<void>;
   /** Backoff for transient insert failures. Default: 5 retries, 100 ms doubling up to 5 s. */
   retry?: Pick<RetryOptions, 'retries' | 'baseMs' | 'maxMs' | 'sleep'>;
 }
@@ -131,6 +136,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   const goldenIntervalMs = options.goldenIntervalMs ?? Math.min(flushIntervalMs, MAX_GOLDEN_INTERVAL_MS);
   const now = options.now ?? (() => performance.now());
   const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const send = options.insert ?? insertEncoded;
   quoteIdentifier(database); // a bad name fails here, not at the first flush
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `batchRows must be a positive integer, got ${batchRows}`);
   if (!(goldenIntervalMs > 0)) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `goldenIntervalMs must be positive, got ${goldenIntervalMs}`);
@@ -230,7 +236,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     await withRetry(
       async () => {
         try {
-          await insertEncoded(client, { database, table, columns, body });
+          await send(client, { database, table, columns, body });
         } catch (err) {
           throw toClickHouseError(err, `insert of ${rows.length} rows into ${table} failed`, { table, rows: rows.length });
         }

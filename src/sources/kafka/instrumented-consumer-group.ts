@@ -6,7 +6,10 @@ import { nextOffset } from './offsets.js';
 import { partitionKey, toTopicPartitions } from './partition-sets.js';
 
 /** A consumer group that times its stage's batches and tells the lag monitor where it stands. */
-export interface InstrumentedConsumerGroup extends ConsumerGroup, LagSource {}
+export interface InstrumentedConsumerGroup extends ConsumerGroup, LagSource {
+  /** Batches the stage handed off whose acknowledgement has not settled yet (what a stop still waits for). */
+  unacknowledged(): number;
+}
 
 /**
  * Decorates a consumer-group member of one stage, whatever client runs it:
@@ -14,17 +17,25 @@ export interface InstrumentedConsumerGroup extends ConsumerGroup, LagSource {}
  * - every `eachBatch` call is timed into `orderlake_batch_seconds{stage}` (failed attempts too);
  * - the offset after the last record of each batch the stage resolved is kept per partition held,
  *   forgotten when the partition is assigned or revoked. For a group that never commits (link) this
- *   is the only position there is: it re-reads its partitions on every assignment.
+ *   is the only position there is: it re-reads its partitions on every assignment;
+ * - batches handed off (`eachBatch` resolved with a `BatchAck`) until their acknowledgement settles
+ *   are counted into `orderlake_unacknowledged_batches{stage}` and `unacknowledged()`: what a stop
+ *   that runs out of time leaves behind.
  *
  * The stage's callbacks and guarantees are untouched: the wrapper only looks on.
  */
 export function instrumentConsumerGroup(
   inner: ConsumerGroup,
-  deps: { stage: Exclude<BatchStage, 'embedded'>; metrics: Pick<Metrics, 'batchSeconds'>; /** Monotonic clock, ms. */ now?: () => number },
+  deps: { stage: Exclude<BatchStage, 'embedded'>; metrics: Pick<Metrics, 'batchSeconds' | 'unacknowledgedBatches'>; /** Monotonic clock, ms. */ now?: () => number },
 ): InstrumentedConsumerGroup {
   const { stage } = deps;
   let group: LagSourceGroup | null = null;
   const handled = new Map<string, PartitionPosition>();
+  let unacknowledged = 0;
+  const settled = () => {
+    unacknowledged--;
+    deps.metrics.unacknowledgedBatches.dec({ stage });
+  };
 
   function forget(partitions: PartitionsByTopic): void {
     for (const tp of toTopicPartitions(partitions)) handled.delete(partitionKey(tp));
@@ -50,6 +61,12 @@ export function instrumentConsumerGroup(
             const handedOff = await eachBatch(batch);
             const last = batch.messages[batch.messages.length - 1];
             if (last) handled.set(partitionKey(batch), { topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) });
+            if (handedOff) {
+              unacknowledged++;
+              deps.metrics.unacknowledgedBatches.inc({ stage });
+              // Only counted here: the runner handles the acknowledgement's outcome.
+              handedOff.acknowledged.then(settled, settled);
+            }
             return handedOff;
           },
         });
@@ -70,6 +87,7 @@ export function instrumentConsumerGroup(
       }
     },
     running: () => group,
+    unacknowledged: () => unacknowledged,
     handledPositions: () => [...handled.values()],
   };
 }
