@@ -90,11 +90,21 @@ export const envSchema = z.object({
    */
   ORDERLAKE_LAG_INTERVAL_MS: int(100, 3_600_000).default(5000),
   /**
-   * Kafka mode: batches of one partition a stage hands off before they are acknowledged (lake rows
-   * stored, produce acknowledged); a full window pauses that partition. Bounds the memory held for
-   * unacknowledged work when ClickHouse or Kafka slows down; 4 keeps a stage busy while one flush runs.
+   * Batches of one partition a stage hands off before they are acknowledged (lake rows stored,
+   * produce acknowledged); a full window pauses that partition (embedded mode: the source). Bounds
+   * the memory held for unacknowledged work when ClickHouse or Kafka slows down; 4 keeps a stage
+   * busy while one flush runs.
    */
   ORDERLAKE_ACK_WINDOW: int(1, 1000).default(4),
+  /**
+   * How long an orderly stop (SIGTERM, Ctrl-C: stop fetching, flush, commit, leave the groups, close)
+   * may take, ms. Past it the process logs at error what was left (rows still buffered for
+   * ClickHouse, batches unacknowledged; nothing of it committed: Kafka re-delivers it to the next
+   * owner) and exits with status 75. Under an orchestrator's own grace period (Kubernetes: 30 s
+   * `terminationGracePeriodSeconds`, so set this a little shorter there) a stop that hangs on an
+   * unreachable ClickHouse still ends with its own log line rather than a SIGKILL.
+   */
+  ORDERLAKE_SHUTDOWN_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   /**
    * Health rules: how far behind the newest source event time the event-time watermark stays, ms.
    * Source systems deliver a little late (the reference ones by up to 10 minutes); judging "nothing
@@ -125,6 +135,14 @@ export const envSchema = z.object({
    * follow orders from Kafka alone. `off`: nothing is published (embedded mode never publishes).
    */
   ORDERLAKE_GOLDEN_TOPIC: z.enum(['on', 'off']).default('on'),
+  /**
+   * Kafka mode with the changelog on: every worker follows `<prefix>golden` (all partitions), so
+   * its live feed and lookups carry every order, not only those its merge owns. `off`: a worker's
+   * feed carries its own orders only.
+   */
+  ORDERLAKE_FEED_FOLLOW: z.enum(['on', 'off']).default('on'),
+  /** Orders owned by other workers whose newest view a worker keeps from the changelog (for snapshots and lookups); oldest changed first out. */
+  ORDERLAKE_FEED_FOLLOW_MAX_ORDERS: int(1, 10_000_000).default(50_000),
   /** Tracking events waiting for their order (no link yet) kept at most; beyond, the oldest is dead-lettered. */
   ORDERLAKE_LINK_MAX_PENDING: int(1, 100_000_000).default(1_000_000),
   /**

@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { PACKAGE_ROOT } from '../config.js';
 import type { ChangeFeed } from '../feed/index.js';
-import type { GoldenStore } from '../golden/index.js';
+import type { ViewSource } from '../golden/index.js';
 import type { Metrics } from '../metrics.js';
 import { installAuth, type Authenticator } from './auth/index.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './http-error.js';
@@ -27,7 +27,7 @@ export interface ApiDeps {
   /** Who may call what; see `createAuthenticator` in ./auth. */
   auth: Authenticator;
   /** The golden state this worker owns: lookups of these orders are answered from memory. */
-  store: GoldenStore;
+  store: ViewSource;
   /** The lake's ClickHouse client: search, timelines, provenance, and views of orders owned elsewhere. */
   client: ClickHouseClient;
   database: string;

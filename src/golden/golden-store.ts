@@ -20,6 +20,9 @@ export interface ViewChange {
   changedFields: string[];
 }
 
+/** What the API and the live feed read views from: the store, or the store plus the followed changelog (Kafka mode). */
+export type ViewSource = Pick<GoldenStore, 'get' | 'isDeleted' | 'orderIds'>;
+
 /** The in-memory golden state of the orders one worker owns. */
 export interface GoldenStore {
   /**

@@ -14,7 +14,7 @@ export type {
 export { GOLDEN_BODY_FIELDS } from './golden-view.js';
 export { applyEvent, createOrderState, type OrderState } from './order-state.js';
 export { deriveView } from './derive-view.js';
-export { CLOSED_STATUSES, createGoldenStore, type DormantOrder, type GoldenStore, type GoldenStoreStats, type ViewChange } from './golden-store.js';
+export { CLOSED_STATUSES, createGoldenStore, type DormantOrder, type GoldenStore, type ViewSource, type GoldenStoreStats, type ViewChange } from './golden-store.js';
 export {
   fulfillmentKey,
   routeEvent,

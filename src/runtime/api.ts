@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createApiServer, type ApiDeps, type Authenticator, type Readiness } from '../api/index.js';
 import type { ChangeFeed } from '../feed/index.js';
-import type { GoldenStore, ShipmentLinker } from '../golden/index.js';
+import type { GoldenStore, ShipmentLinker, ViewSource } from '../golden/index.js';
 import type { Metrics } from '../metrics.js';
 import type { HealthStage } from '../pipeline/health-stage.js';
 import { createClickHouseClient } from '../sinks/index.js';
@@ -13,6 +13,8 @@ import type { Storage } from './storage.js';
 export interface ApiRuntime {
   metrics: Metrics;
   store: GoldenStore;
+  /** What lookups and feed snapshots read, when more than the store (Kafka mode following the changelog). */
+  views?: ViewSource;
   feed: ChangeFeed;
   storage: Storage;
   health: HealthStage | null;
@@ -49,7 +51,7 @@ export function createRuntimeApi(
     logger,
     metrics: runtime.metrics,
     auth: options.auth,
-    store: runtime.store,
+    store: runtime.views ?? runtime.store,
     feed: runtime.feed,
     client: runtime.storage.reader,
     database,

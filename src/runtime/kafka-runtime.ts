@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { type ViewChange, type GoldenStore } from '../golden/index.js';
-import { type ChangeFeed } from '../feed/index.js';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { type ViewChange, type GoldenStore, type ViewSource } from '../golden/index.js';
+import { createFollowedFeed, type ChangeFeed, type FollowedFeed } from '../feed/index.js';
 import { subjectOf } from '../health/index.js';
 import type { HealthStage } from '../pipeline/health-stage.js';
 import { createMetrics, type Metrics } from '../metrics.js';
@@ -29,6 +31,7 @@ import { createKafkaLinkWorker } from '../pipeline/kafka/link-worker.js';
 import { createKafkaMergeWorker } from '../pipeline/kafka/merge-worker.js';
 import { createGoldenChangelog, type GoldenChangelog } from '../pipeline/kafka/golden-changelog.js';
 import type { KafkaWorker } from '../pipeline/kafka/kafka-worker.js';
+import { createChangelogFollower } from '../pipeline/kafka/changelog-follower.js';
 import { type Codec, createCodec } from './codec.js';
 import { type Storage, createStorage } from './storage.js';
 import { createHealth, restoreHealth, startHealthClock, arrivalsOf } from './health-wiring.js';
@@ -39,7 +42,13 @@ export interface KafkaRuntime {
   codec: Codec;
   storage: Storage;
   store: GoldenStore;
+  /**
+   * Every order's changes: this worker's own at once, and, following the golden changelog
+   * (ORDERLAKE_FEED_FOLLOW), every other worker's; each version once, in order.
+   */
   feed: ChangeFeed;
+  /** What lookups and snapshots read: the store plus the views followed on the changelog. */
+  views: ViewSource;
   metrics: Metrics;
   /**
    * The order rules on the orders this worker's merge partitions own (null with ORDERLAKE_HEALTH=off).
@@ -102,6 +111,14 @@ export async function createKafkaRuntime(
           select: (rule) => subjectOf(rule.condition.kind) === 'order',
         })
       : null;
+  const followed: FollowedFeed | null =
+    config.ORDERLAKE_GOLDEN_TOPIC === 'on' && config.ORDERLAKE_FEED_FOLLOW === 'on'
+      ? createFollowedFeed({ local: feed, store, maxOrders: config.ORDERLAKE_FEED_FOLLOW_MAX_ORDERS, onListenerError: (err) => logger.error({ err }, 'a live feed listener failed') })
+      : null;
+  /** This process's own group on the changelog: never committing, one member, all partitions. */
+  const followGroup = `${config.KAFKA_GROUP_ID}.feed.${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  let follower: (KafkaWorker & { caughtUp(): true | string }) | null = null;
+  let following: true | string = followed === null ? true : 'not started';
   const group = config.KAFKA_GROUP_ID;
   const groups: Record<Stage, string> = { merge: `${group}.merge`, link: `${group}.link`, ingest: `${group}.ingest` };
   // Each stage's group member, timing its batches and telling the lag monitor where it stands.
@@ -270,7 +287,30 @@ export async function createKafkaRuntime(
       joined[stage] = true;
       logger.info({ stage, group: groups[stage], ms: Math.round(performance.now() - startedAt) }, 'consumer group joined');
     };
-    await Promise.all([join('merge'), join('link'), join('ingest')]);
+    const follow = async (): Promise<void> => {
+      if (followed === null || changelog === null) return;
+      const consumer = kafka.consumerGroup();
+      const topic = changelog.topic;
+      follower = createChangelogFollower({
+        consumer,
+        changelog,
+        groupId: followGroup,
+        logger: logger.child({ stage: 'feed' }),
+        onVersions: (versions) => followed.follow(versions),
+        endOffsets: async () => {
+          const [meta] = await kafkaAdmin.fetchTopicMetadata([topic]);
+          const marks = await kafkaAdmin.fetchWatermarks({ [topic]: (meta?.partitions ?? []).map((p) => p.partition) });
+          return new Map(marks.map((m) => [m.partition, BigInt(m.high)]));
+        },
+      });
+      following = `joining group ${followGroup}`;
+      await follower.start();
+      while (consumer.joined?.() === false && !closing) await sleep(JOIN_POLL_MS);
+      if (closing) return;
+      following = true;
+      logger.info({ group: followGroup, topic: changelog.topic }, 'following the golden changelog for the live feed');
+    };
+    await Promise.all([join('merge'), join('link'), join('ingest'), follow()]);
     if (closing) return;
     lagMonitor = createConsumerLagMonitor({
       admin: kafkaAdmin,
@@ -301,7 +341,8 @@ export async function createKafkaRuntime(
     codec,
     storage,
     store,
-    feed,
+    feed: followed?.feed ?? feed,
+    views: followed?.views ?? store,
     metrics,
     health,
     start() {
@@ -330,6 +371,7 @@ export async function createKafkaRuntime(
             : 'waiting for the consumer groups to join',
         clickhouse,
         state_rebuilt: stateRebuilt(),
+        feed_following: following === true && follower !== null ? follower.caughtUp() : following,
         // A produce request unanswered past the client's own timeouts and retries: the client is stuck.
         kafka_producing: sendingMs < PRODUCE_STUCK_MS ? true : `a send has waited ${Math.round(sendingMs / 1000)} s for Kafka`,
       };
@@ -359,6 +401,8 @@ export async function createKafkaRuntime(
           if (r.status === 'rejected') logger.warn({ err: r.reason, stage: leaving[i] }, 'stage did not stop cleanly');
         });
       }
+      await follower?.stop().catch((err: unknown) => logger.warn({ err }, 'changelog follower did not stop cleanly'));
+      followed?.close();
       // A start still connecting finishes (or fails) first, so that nothing it opens stays open.
       await connecting?.catch(() => undefined);
       await producer?.close();

@@ -177,7 +177,9 @@ export async function startChdbHttpServer(options: { dataPath: string; port: num
       session.close();
     }
   };
-  const server = createServer((req, res) => {
+  // Query parameters travel in the URL (`param_ids=[…]` with thousands of order ids on a rebuild):
+  // a ClickHouse server takes URLs up to 1 MiB (`http_max_uri_size`); Node's default is 16 KiB.
+  const server = createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'X-ClickHouse-Exception-Code': '1002' });
       res.end(`Code: 1002. DB::Exception: ${err instanceof Error ? err.message : String(err)}\n`);

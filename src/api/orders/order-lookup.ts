@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { GoldenStore, GoldenView } from '../../golden/index.js';
+import type { ViewSource, GoldenView } from '../../golden/index.js';
 import { getGoldenView } from '../../sinks/index.js';
 import { orderIdCandidates } from './search-terms.js';
 
@@ -10,7 +10,7 @@ import { orderIdCandidates } from './search-terms.js';
  * delete held in memory is final and is not looked up again.
  */
 export async function lookupOrder(
-  deps: { store: GoldenStore; client: ClickHouseClient; database: string },
+  deps: { store: ViewSource; client: ClickHouseClient; database: string },
   orderId: string,
 ): Promise<GoldenView | null> {
   const held = deps.store.get(orderId);
@@ -25,7 +25,7 @@ export async function lookupOrder(
  * really is lower case is still found first by its own id. Null when none is.
  */
 export async function findOrder(
-  deps: { store: GoldenStore; client: ClickHouseClient; database: string },
+  deps: { store: ViewSource; client: ClickHouseClient; database: string },
   typedId: string,
 ): Promise<GoldenView | null> {
   for (const orderId of orderIdCandidates(typedId)) {

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FastifyInstance } from 'fastify';
-import type { GoldenStore } from '../../golden/index.js';
+import type { ViewSource } from '../../golden/index.js';
 import { readOrderEvents } from '../../sinks/index.js';
 import { requireRole } from '../auth/index.js';
 import { HttpError, errorBodySchema } from '../http-error.js';
@@ -15,7 +15,7 @@ import { timelineEntrySchema } from '../schemas/timeline-schema.js';
 import { bearerSecurity, orderIdParams, protectedErrors } from './route-schemas.js';
 
 export interface OrderRouteDeps {
-  store: GoldenStore;
+  store: ViewSource;
   client: ClickHouseClient;
   database: string;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { ChangeFeed, FeedChange } from '../../feed/index.js';
-import type { GoldenStore } from '../../golden/index.js';
+import type { ViewSource } from '../../golden/index.js';
 import type { Metrics } from '../../metrics.js';
 import type { CaseChange } from '../../health/index.js';
 import type { CaseStream } from './case-stream.js';
@@ -40,7 +40,7 @@ export interface FeedHub {
 
 export interface FeedHubDeps {
   feed: ChangeFeed;
-  store: GoldenStore;
+  store: ViewSource;
   /**
    * The health runtime's cases: when given, `stream: 'cases'` subscriptions are served; without
    * it they are refused with an error frame (`OL_ERR_WS_SUBSCRIPTION`).

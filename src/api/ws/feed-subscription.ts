@@ -1,4 +1,4 @@
-import type { GoldenStore, GoldenView, ViewChange } from '../../golden/index.js';
+import type { ViewSource, GoldenView, ViewChange } from '../../golden/index.js';
 import type { ChangeHistory } from './change-history.js';
 import type { SubscribeMessage, SubscriptionId } from './feed-protocol.js';
 import { compileFilter, type CompiledFilter } from './order-filter.js';
@@ -35,7 +35,7 @@ export interface OpenedSubscription {
  */
 export function openSubscription(
   message: SubscribeMessage,
-  deps: { store: GoldenStore; history: ChangeHistory; maxSnapshotOrders: number },
+  deps: { store: ViewSource; history: ChangeHistory; maxSnapshotOrders: number },
 ): OpenedSubscription {
   const { store, history, maxSnapshotOrders } = deps;
   const filter = compileFilter(message.filter);

@@ -3,7 +3,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ChangeFeed } from '../../feed/index.js';
-import type { GoldenStore } from '../../golden/index.js';
+import type { ViewSource } from '../../golden/index.js';
 import type { Metrics } from '../../metrics.js';
 import type { Authenticator, Principal } from '../auth/index.js';
 import type { CaseStream } from './case-stream.js';
@@ -20,7 +20,7 @@ export { compareCaseUrgency } from './case-filter.js';
 
 export interface FeedRouteDeps {
   feed: ChangeFeed;
-  store: GoldenStore;
+  store: ViewSource;
   /**
    * The health runtime's cases (its case service fits): when given, the feed also serves
    * `stream: 'cases'` subscriptions; without it they are refused with an error frame. Ignored when

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Type } from 'avsc';
 import type { Logger } from 'pino';
 import { PACKAGE_ROOT } from '../../config.js';
-import { frameConfluent, parseAvroType, valueSubject, type SchemaRegistry } from '../../codecs/index.js';
+import { frameConfluent, parseAvroType, parseConfluentFrame, valueSubject, type SchemaRegistry } from '../../codecs/index.js';
 import { GOLDEN_BODY_FIELDS, type GoldenView } from '../../golden/index.js';
 import { OrderlakeError } from '../../errors.js';
 import { withRetry, type RetryOptions } from '../../retry.js';
@@ -66,6 +66,12 @@ export interface GoldenChangelog {
    * rejects.
    */
   publish(partition: number, records: readonly ProducedMessage[], stored?: Promise<void>): Promise<void>;
+  /**
+   * Reads a record back, as any consumer of the topic would: the frame's schema id, that writer
+   * schema from the registry (cached), resolved to the changelog schema. `OL_ERR_CODEC_*` when the
+   * bytes are not a changelog record.
+   */
+  decode(value: Buffer): Promise<GoldenChangeRecord>;
 }
 
 /** The record of one version; `changedFields` is what the store worked out (all fields for a delete). */
@@ -123,8 +129,34 @@ export function createGoldenChangelog(deps: {
     }
   }
 
+  /** Writer schema id → how to read its records as the changelog schema (the registered one reads itself). */
+  const readers = new Map<number, (body: Buffer) => GoldenChangeRecord>();
+
+  async function decode(value: Buffer): Promise<GoldenChangeRecord> {
+    if (schema === null) throw new OrderlakeError('OL_ERR_CODEC_DECODE', 'the golden changelog schema is not registered yet (start first)', { context: { topic } });
+    const own = schema;
+    const { schemaId, body } = parseConfluentFrame(value, { topic });
+    let read = readers.get(schemaId);
+    if (read === undefined) {
+      if (schemaId === own.id) {
+        read = (b) => own.type.fromBuffer(b) as GoldenChangeRecord;
+      } else {
+        const writer = parseAvroType(JSON.parse(await registry.getSchemaById(schemaId)));
+        const resolver = own.type.createResolver(writer);
+        read = (b) => own.type.fromBuffer(b, resolver) as GoldenChangeRecord;
+      }
+      readers.set(schemaId, read);
+    }
+    try {
+      return read(body);
+    } catch (err) {
+      throw new OrderlakeError('OL_ERR_CODEC_DECODE', `not a golden changelog record (schema id ${schemaId}): ${(err as Error).message}`, { cause: err, context: { topic } });
+    }
+  }
+
   return {
     topic,
+    decode,
     async start() {
       const { type, schemaJson } = await loadGoldenChangelogSchema(deps.schemaFile);
       const id = await withRetry(() => registry.register(valueSubject(topic), schemaJson), {
