@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { Admin, Kafka } from 'kafkajs';
 import { generateScenario, type ReplayLine } from '../../src/simulator/index.js';
-import { createNormalizer, loadPipelines } from '../../src/normalize/index.js';
+import { createNormalizer, eventUid, loadPipelines } from '../../src/normalize/index.js';
 import { createGoldenStore, createLocalRouter, createShipmentLinker, type GoldenViewBody } from '../../src/golden/index.js';
 import { createAvroEncoder, createHttpSchemaRegistry, loadSchemas, frameConfluent, type AvroEncoder } from '../../src/codecs/index.js';
 import { createTopics, randomName, waitFor } from './kafka-topics.js';
@@ -32,25 +32,44 @@ export async function pipelinesWithTopicPrefix(prefix: string): Promise<{ dir: s
   return { dir, topics };
 }
 
-/** The golden views the pure merge computes from a scenario: the oracle for the Kafka runs. */
-export async function expectedViews(lines: readonly ReplayLine[]): Promise<Map<string, GoldenViewBody>> {
+/** What the pure merge makes of a scenario: the oracle of the Kafka runs, the chaos run and the benchmarks. */
+export interface PureMerge {
+  /** Every order with a view at the end, its view without `version` and `updated_at`. */
+  views: Map<string, GoldenViewBody>;
+  /** `order id NUL event uid` of every event routed to an order: what the lake must hold, once each. */
+  eventIds: Set<string>;
+  /** Routed events reaching the merge (applied, duplicates and events after a delete together). */
+  routedItems: number;
+}
+
+export async function pureMerge(lines: readonly ReplayLine[]): Promise<PureMerge> {
   const normalizer = createNormalizer(await loadPipelines(path.join(REPO_ROOT, 'pipelines')));
   const store = createGoldenStore({ now: () => 0 });
   const route = createLocalRouter(createShipmentLinker({ maxPending: 1e9, onOverflow: () => {} }));
   const offsets = new Map<string, number>();
+  const eventIds = new Set<string>();
+  let routedItems = 0;
   for (const line of lines) {
     const offset = offsets.get(line.topic) ?? 0;
     offsets.set(line.topic, offset + 1);
     const event = normalizer.normalize(line.topic, line.value, { topic: line.topic, partition: 0, offset: String(offset), timestamp: 0 });
     if (event === null) continue;
-    store.applyBatch(route(event, 0).map((r) => ({ orderId: r.orderId, event: r.event })));
+    const routed = route(event, 0);
+    routedItems += routed.length;
+    for (const r of routed) eventIds.add(`${r.orderId}\u0000${eventUid(r.event)}`);
+    store.applyBatch(routed.map((r) => ({ orderId: r.orderId, event: r.event })));
   }
   const views = new Map<string, GoldenViewBody>();
   for (const id of store.orderIds()) {
     const view = store.get(id);
     if (view) views.set(id, stripVolatile(view));
   }
-  return views;
+  return { views, eventIds, routedItems };
+}
+
+/** The golden views the pure merge computes from a scenario: the oracle for the Kafka runs. */
+export async function expectedViews(lines: readonly ReplayLine[]): Promise<Map<string, GoldenViewBody>> {
+  return (await pureMerge(lines)).views;
 }
 
 export function stripVolatile<T extends { version?: unknown; updated_at?: unknown }>(view: T): Omit<T, 'version' | 'updated_at'> {

@@ -68,9 +68,20 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger, options
   /** `eachBatch` calls in progress. */
   const handling = new Set<Promise<unknown>>();
 
-  function onJoin(memberAssignment: Record<string, number[]>): void {
+  /** This member's id in the group at its last join. */
+  let memberId: string | null = null;
+
+  function onJoin(memberAssignment: Record<string, number[]>, joinedAs: string): void {
     const next = normalizePartitions(memberAssignment);
-    const { lost, gained } = diffPartitions(assigned, next);
+    // A new member id means this member was out of the group (its session expired while it was
+    // held up, or the coordinator forgot it): generations went by without it, and a partition it
+    // holds again may have had another owner meanwhile, who moved its orders on. So every partition
+    // is given up and taken again, and the stage rebuilds their state, as after any move; only a
+    // partition kept within one membership is kept as it is.
+    const rejoined = memberId !== null && joinedAs !== memberId;
+    if (rejoined) logger.warn({ group: spec?.groupId, was: memberId, now: joinedAs }, 'rejoined the group as a new member: every partition is given up and taken again');
+    memberId = joinedAs;
+    const { lost, gained } = rejoined ? { lost: assigned, gained: next } : diffPartitions(assigned, next);
     assigned = next;
     hasJoined = true;
     logger.info({ group: spec?.groupId, assignment: next }, 'partitions assigned');
@@ -116,6 +127,7 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger, options
       spec = runSpec;
       stopping = false;
       hasJoined = false;
+      memberId = null;
       const c = kafka.consumer({
         groupId: runSpec.groupId,
         ...CONSUMER_SETTINGS,
@@ -141,7 +153,7 @@ export function createKafkajsConsumerGroup(kafka: Kafka, logger: Logger, options
         },
       });
       window = acks;
-      c.on(c.events.GROUP_JOIN, (e) => onJoin(e.payload.memberAssignment));
+      c.on(c.events.GROUP_JOIN, (e) => onJoin(e.payload.memberAssignment, e.payload.memberId));
       // kafkajs's own lines ("Crash: …", "Restarting the consumer in …") are counted by the client
       // log; what only this event knows is whether kafkajs gave up.
       c.on(c.events.CRASH, (e) => {
