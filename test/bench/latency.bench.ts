@@ -203,7 +203,7 @@ async function pipelineStep(
 }
 
 /** Raw produce → consume on a topic of its own at the same rate: what Kafka alone costs here. */
-async function floorStep(deployment: LiveDeployment, consumer: { consumer: Consumer; topic: string; onMessage: ((v: Buffer, at: number) => void) | null }, rate: number, seconds: number) {
+export async function floorStep(deployment: LiveDeployment, consumer: { consumer: Consumer; topic: string; onMessage: ((v: Buffer, at: number) => void) | null }, rate: number, seconds: number) {
   const count = Math.round(rate * seconds);
   const intended = schedule(epochNow() + 500, rate, count);
   const payload = randomBytes(280);
@@ -264,7 +264,7 @@ async function startEventsTap(deployment: LiveDeployment) {
   };
 }
 
-async function startFloorConsumer(deployment: LiveDeployment, partitions: number) {
+export async function startFloorConsumer(deployment: LiveDeployment, partitions: number) {
   const topic = `bench-floor-${randomBytes(4).toString('hex')}`;
   await deployment.infra.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
   const consumer = deployment.infra.kafka.consumer({ groupId: `${topic}-group`, maxWaitTimeInMs: 100 });

@@ -26,6 +26,7 @@ const BENCHMARKS = [
   { name: 'latency', file: 'latency.bench.ts', limitMs: 25 * 60_000, what: 'source → WebSocket / ClickHouse latency under open-loop load' },
   { name: 'overload', file: 'overload.bench.ts', limitMs: 15 * 60_000, what: 'twice the sustainable rate for 60 s: worker memory, nothing lost, recovery' },
   { name: 'lookups', file: 'lookups.bench.ts', limitMs: 15 * 60_000, what: 'GET /orders/{id} while ingesting 5k events/s' },
+  { name: 'cross-worker', file: 'cross-worker.bench.ts', limitMs: 10 * 60_000, what: 'source → WebSocket on a worker that does not own the order (two workers, shared ClickHouse) vs one worker' },
 ] as const;
 
 type Name = (typeof BENCHMARKS)[number]['name'];

@@ -9,6 +9,7 @@ import type { AvroEncoder } from '../../../src/codecs/index.js';
 import type { GoldenView } from '../../../src/golden/index.js';
 import type { ReplayLine } from '../../../src/simulator/index.js';
 import { pipelinesWithTopicPrefix } from '../../helpers/pipeline-run.js';
+import { startChdbHttpProcess } from '../../setup/chdb-http-process.js';
 import { REPO_ROOT } from './bench-result.js';
 import { groupLag } from './consumer-lag.js';
 import { prepareMessages, produceAll, registryEncoder, sourceProducer, startKafkaInfra, type KafkaInfra, type PreparedMessage } from './kafka-infra.js';
@@ -41,8 +42,9 @@ export interface WatchedOrder {
 
 /**
  * A running deployment for the latency and lookup benchmarks: a real broker and registry, one
- * Kafka worker process serving the HTTP/WebSocket API, a few thousand known orders loaded, and a
- * set of watched orders followed through a `ws` client on `/ws`.
+ * Kafka worker process serving the HTTP/WebSocket API (more can join with `addWorker` when
+ * ClickHouse is shared), a few thousand known orders loaded, and a set of watched orders followed
+ * through a `ws` client on `/ws`.
  */
 export interface LiveDeployment {
   infra: KafkaInfra;
@@ -52,6 +54,10 @@ export interface LiveDeployment {
   topics: Record<string, string>;
   /** The worker's internal canonical-events topic (ingest → merge). */
   eventsTopic: string;
+  /** The golden changelog topic the merge owners publish every version to (`<prefix>golden`). */
+  goldenTopic: string;
+  /** KAFKA_GROUP_ID: the stages' groups are `<group>.ingest`, `<group>.link`, `<group>.merge`. */
+  group: string;
   /** The worker's ClickHouse database (its chDB is in the worker process: query it with `ch-query`). */
   database: string;
   encoder: AvroEncoder;
@@ -61,6 +67,17 @@ export interface LiveDeployment {
   knownOrders: string[];
   feed: FeedFollower;
   preload: { events: number; ms: number };
+  /**
+   * With `sharedClickHouse`: the chDB HTTP server every worker writes to (`CLICKHOUSE_URL`), so
+   * more workers can join the first one; otherwise null (the worker's own in-process chDB).
+   */
+  clickhouseUrl: string | null;
+  /**
+   * Starts one more worker process in the same consumer group, with the same settings (`env`
+   * added), and resolves once it reported its API address. Only with `sharedClickHouse`: workers
+   * of one group must share one ClickHouse.
+   */
+  addWorker(name: string, env?: Record<string, string>): Promise<{ worker: WorkerProcess; url: string }>;
   /**
    * Waits until the worker has consumed and committed everything produced so far (ingest and
    * merge lag 0, twice in a row); false when `timeoutMs` passes first.
@@ -86,7 +103,17 @@ const hex = () => randomBytes(4).toString('hex');
 
 export async function startLiveDeployment(
   bench: string,
-  options: { orders: number; watched: number; client: string; partitions: number; progress: (m: string) => void },
+  options: {
+    orders: number;
+    watched: number;
+    client: string;
+    partitions: number;
+    progress: (m: string) => void;
+    /** Run ClickHouse as a chDB HTTP server process of its own, which further workers can share (see `addWorker`). */
+    sharedClickHouse?: boolean;
+    /** Extra environment of the first worker (e.g. KAFKA_CLIENT_ID, ORDERLAKE_FLUSH_INTERVAL_MS). */
+    workerEnv?: Record<string, string>;
+  },
 ): Promise<LiveDeployment> {
   const infra = await startKafkaInfra(bench);
   const work = await mkdtemp(path.join(tmpdir(), `orderlake-bench-${bench}-`));
@@ -106,32 +133,45 @@ export async function startLiveDeployment(
     const group = `bench-${bench}-${id}`;
     const prefix = `olb-${id}.`;
     const tokens = { agent: `agent-${randomUUID()}`, analyst: `analyst-${randomUUID()}` };
-    const dataDir = path.join(work, 'worker');
-    const worker = startWorkerProcess({
-      mode: 'serve',
-      env: {
-        KAFKA_BROKERS: infra.brokers,
-        KAFKA_CLIENT: options.client,
-        SCHEMA_REGISTRY_URL: infra.registryUrl,
-        KAFKA_GROUP_ID: group,
-        ORDERLAKE_TOPIC_PREFIX: prefix,
-        ORDERLAKE_INTERNAL_PARTITIONS: String(options.partitions),
-        ORDERLAKE_PIPELINES_DIR: pipelinesDir,
-        ORDERLAKE_DATA_DIR: dataDir,
-        CLICKHOUSE_DATABASE: `bench_${bench.replaceAll('-', '_')}`,
-        LOG_LEVEL: 'warn',
-        // BENCH_HEALTH=off measures the worker without its health rules (on by default, as deployed).
-        ...(process.env.BENCH_HEALTH ? { ORDERLAKE_HEALTH: process.env.BENCH_HEALTH } : {}),
-      },
-      dataDir,
-      database: `bench_${bench.replaceAll('-', '_')}`,
-      logFile: path.join(REPO_ROOT, 'test/.kafka/logs', `bench-${bench}-worker-${id}.log`),
-      tokens,
-    });
-    cleanups.push(() => worker.stop());
-    const ready = await worker.first;
-    if (ready.type !== 'ready' || !ready.url) throw new Error('worker did not report its API address');
-    const url = ready.url;
+    let clickhouseUrl: string | null = null;
+    if (options.sharedClickHouse) {
+      const clickhouse = await startChdbHttpProcess({
+        dataPath: path.join(work, 'clickhouse'),
+        logFile: path.join(REPO_ROOT, 'test/.kafka/logs', `bench-${bench}-clickhouse-${id}.log`),
+      });
+      cleanups.push(() => clickhouse.stop());
+      clickhouseUrl = clickhouse.url;
+    }
+    const workerEnv: Record<string, string> = {
+      KAFKA_BROKERS: infra.brokers,
+      KAFKA_CLIENT: options.client,
+      SCHEMA_REGISTRY_URL: infra.registryUrl,
+      KAFKA_GROUP_ID: group,
+      ORDERLAKE_TOPIC_PREFIX: prefix,
+      ORDERLAKE_INTERNAL_PARTITIONS: String(options.partitions),
+      ORDERLAKE_PIPELINES_DIR: pipelinesDir,
+      CLICKHOUSE_DATABASE: `bench_${bench.replaceAll('-', '_')}`,
+      LOG_LEVEL: 'warn',
+      // BENCH_HEALTH=off measures the worker without its health rules (on by default, as deployed).
+      ...(process.env.BENCH_HEALTH ? { ORDERLAKE_HEALTH: process.env.BENCH_HEALTH } : {}),
+      ...(clickhouseUrl ? { CLICKHOUSE_URL: clickhouseUrl } : {}),
+    };
+    const launch = async (name: string, env: Record<string, string>) => {
+      const dir = path.join(work, name);
+      const started = startWorkerProcess({
+        mode: 'serve',
+        env: { ...workerEnv, ORDERLAKE_DATA_DIR: dir, ...env },
+        dataDir: dir,
+        database: `bench_${bench.replaceAll('-', '_')}`,
+        logFile: path.join(REPO_ROOT, 'test/.kafka/logs', `bench-${bench}-${name}-${id}.log`),
+        tokens,
+      });
+      cleanups.push(() => started.stop());
+      const ready = await started.first;
+      if (ready.type !== 'ready' || !ready.url) throw new Error(`${name} did not report its API address`);
+      return { worker: started, url: ready.url };
+    };
+    const { worker, url } = await launch('worker', options.workerEnv ?? {});
 
     options.progress(`worker up at ${url}; preloading ${options.orders} orders`);
     const lines = referenceLines(options.orders * 18.4, { seed: 31 });
@@ -202,6 +242,8 @@ export async function startLiveDeployment(
       tokens,
       topics,
       eventsTopic: `${prefix}events`,
+      goldenTopic: `${prefix}golden`,
+      group,
       database: `bench_${bench.replaceAll('-', '_')}`,
       encoder,
       producer,
@@ -209,6 +251,11 @@ export async function startLiveDeployment(
       knownOrders,
       feed,
       preload: { events: lines.length, ms: Math.round(preloadMs) },
+      clickhouseUrl,
+      async addWorker(name, env = {}) {
+        if (clickhouseUrl === null) throw new Error('addWorker needs sharedClickHouse: every worker of a group must share one ClickHouse');
+        return launch(name, env);
+      },
       caughtUp,
       stop: cleanup,
     };
@@ -274,7 +321,7 @@ function pickUpdate(view: GoldenView, candidates: Candidates, tms: boolean): Wat
 }
 
 /** Connects to `/ws`, subscribes to the watched orders and takes their event counts from the snapshot. */
-async function followFeed(url: string, token: string, watched: WatchedOrder[]): Promise<FeedFollower> {
+export async function followFeed(url: string, token: string, watched: WatchedOrder[]): Promise<FeedFollower> {
   const socket = new WebSocket(`${url}?access_token=${encodeURIComponent(token)}`);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());

@@ -16,6 +16,8 @@ export interface StreamTracker {
   /** Events registered and reflected by a delta so far. */
   readonly sent: number;
   readonly delivered: number;
+  /** Latency of event `index` (in registration order), ms; NaN until a delta reflected it. */
+  latencyOf(index: number): number;
   /** Latency of the events intended in [from, to), ms; undelivered ones counted at `giveUpAt` when given. */
   window(from: number, to: number, giveUpAt?: number): LatencySummary & { undelivered: number };
   /** Every watched order's count of distinct events of its kind once everything sent is in. */
@@ -62,6 +64,9 @@ export function createStreamTracker(watched: readonly WatchedOrder[], capacity: 
     },
     get delivered() {
       return delivered;
+    },
+    latencyOf(index) {
+      return index < sent ? latency[index]! : Number.NaN;
     },
     window(from, to, giveUpAt) {
       const values: number[] = [];
