@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { OrderlakeError } from '../errors.js';
+import { formatSummary, runSandboxCommand } from '../runtime/run-sandbox.js';
+
+export const SANDBOX_HELP = `Usage: orderlake sandbox --pipelines DIR --from TIME --to TIME [--rules DIR] [--orders FILTER]
+                        [--json FILE] [--html FILE] [--database NAME] [--data-dir DIR] [--batch N]
+
+Tries candidate pipeline files on recorded history: every order touched in the window (Kafka time,
+FROM included, TO excluded) is rebuilt from all its stored source messages (raw_events), decoded and
+normalized with the candidate files and merged, and compared with production's golden_orders.
+Prints a summary with progress; nothing is written to ClickHouse.
+  --pipelines DIR  candidate pipeline files (checked like start checks them)
+  --rules DIR      candidate rule files: checked; exception cases are not recomputed (see README)
+  --from, --to     ISO-8601 times (2026-11-22T10:00:00Z) or epoch milliseconds
+  --orders FILTER  comma-separated order ids; '*' matches any characters (SO-0001*)
+  --json FILE      the full report as JSON
+  --html FILE      the same report as one self-contained HTML page
+  --database NAME  production database (default CLICKHOUSE_DATABASE)
+  --data-dir DIR   chDB data directory (default ORDERLAKE_DATA_DIR/lake; ignored with CLICKHOUSE_URL);
+                   chDB allows one process per directory: stop 'orderlake start' first
+  --batch N        orders per batch (default 200): what bounds memory
+  --quiet          no progress lines`;
+
+/** A time flag: ISO-8601 or epoch ms. */
+export function parseTime(flag: string, text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isSafeInteger(ms)) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `--${flag} must be an ISO-8601 time or epoch milliseconds, got '${text}'`);
+  return ms;
+}
+
+/** `--orders`: ids and `*` patterns, any of which may match. */
+export function orderFilter(text: string): (orderId: string) => boolean {
+  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (parts.length === 0) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--orders must name at least one order id or pattern');
+  const exact = new Set(parts.filter((p) => !p.includes('*')));
+  const patterns = parts
+    .filter((p) => p.includes('*'))
+    .map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's'));
+  return (id) => exact.has(id) || patterns.some((re) => re.test(id));
+}
+
+export async function sandboxCommand(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      pipelines: { type: 'string' },
+      rules: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      orders: { type: 'string' },
+      json: { type: 'string' },
+      html: { type: 'string' },
+      database: { type: 'string' },
+      'data-dir': { type: 'string' },
+      batch: { type: 'string', default: '200' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0 || !values.pipelines || !values.from || !values.to) {
+    console.error(`orderlake sandbox: --pipelines, --from and --to are required\n\n${SANDBOX_HELP}`);
+    return 2;
+  }
+  const from = parseTime('from', values.from);
+  const to = parseTime('to', values.to);
+  if (to <= from) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--to must be after --from');
+  const batchOrders = Number(values.batch);
+  if (!Number.isInteger(batchOrders) || batchOrders < 1) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--batch must be a positive integer');
+  const database = values.database ?? config.CLICKHOUSE_DATABASE;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--database must be a plain identifier');
+  const report = await runSandboxCommand(config, logger, {
+    pipelines: path.resolve(values.pipelines),
+    rules: values.rules ? path.resolve(values.rules) : null,
+    window: { from, to },
+    orders: values.orders ? { text: values.orders, accept: orderFilter(values.orders) } : null,
+    json: values.json ?? null,
+    html: values.html ?? null,
+    database,
+    dataPath: values['data-dir'] ? path.resolve(values['data-dir']) : path.join(config.paths.data, 'lake'),
+    batchOrders,
+    progress: values.quiet ? () => {} : (line) => process.stderr.write(line + '\n'),
+  });
+  console.log(formatSummary(report));
+  if (values.json) console.log(`  JSON report       ${path.resolve(values.json)}`);
+  if (values.html) console.log(`  HTML report       ${path.resolve(values.html)}`);
+  return 0;
+}
