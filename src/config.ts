@@ -123,6 +123,18 @@ export const envSchema = z.object({
    */
   ORDERLAKE_HEALTH_TICK_MS: int(100, 600_000).default(1000),
   /**
+   * Live reload of pipeline and rule files: `on` watches them, checks a change as start-up does and
+   * swaps it in between batches on every worker (see README "Changing pipelines and rules while
+   * running"); `off` reads them at start only.
+   */
+  ORDERLAKE_CONFIG_RELOAD: z.enum(['on', 'off']).default('on'),
+  /**
+   * How often a worker polls the file system and the shared `config_versions` table for a new
+   * configuration version, ms. Also the upper bound of file saved → live on a worker whose file
+   * watcher missed the change, and of another worker's change → live here.
+   */
+  ORDERLAKE_CONFIG_POLL_MS: int(50, 600_000).default(1000),
+  /**
    * Kafka mode: how the internal topics (`<prefix>events`, `<prefix>links`) are written. Readers
    * take both. `json` only for a rolling upgrade from a version that reads JSON alone: keep it until
    * every worker runs this version, then switch to `avro` (a third of the bytes, ~1.8× faster).

@@ -147,6 +147,11 @@ export const ERROR_CODES = {
    * a resolved case, an empty assignee or comment). Nothing is recorded. 409 in the API.
    */
   OL_ERR_CASE_ACTION_REFUSED: { retriable: false, summary: 'case action not allowed in its state' },
+  /**
+   * A pipeline or rule file changed while running is invalid, or needs a restart (a pipeline's topic
+   * or reader schema changed). Logged with each file, path and reason; the running version stays.
+   */
+  OL_ERR_CONFIG_RELOAD_REFUSED: { retriable: false, summary: 'live configuration change refused' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -13,11 +13,14 @@ import { installFiniteNumberGuard } from './query-numbers.js';
 import { registerOpenApi } from './openapi.js';
 import { registerCaseRoutes, type CaseActions } from './routes/cases.js';
 import { registerConsoleRoutes } from './routes/console-files.js';
+import { registerDeadLetterRoutes } from './routes/dead-letters.js';
+import type { RedriveFilters, RedriveSummary } from '../pipeline/redrive.js';
 import { registerInsightRoutes } from './routes/insights.js';
 import { registerShipmentRoutes, type OrphanShipment } from './routes/shipments.js';
 import { registerOpsRoutes, type Readiness } from './routes/ops.js';
 import { registerOrderRoutes } from './routes/orders.js';
 import { registerSqlRoutes } from './routes/sql.js';
+import { registerConfigRoutes, type ConfigStatusBody } from './routes/config.js';
 import { createAnalystSql, type AnalystSqlOptions } from './sql/analyst-sql.js';
 import { registerFeedRoutes, type CaseStream, type FeedOptions } from './ws/index.js';
 
@@ -54,6 +57,10 @@ export interface ApiDeps {
   health?: CaseActions & CaseStream;
   /** Wall clock of agent actions, epoch ms. Default `Date.now`. */
   now?: () => number;
+  /** The live pipeline and rule configuration: `GET /config` when given. */
+  configStatus?: () => Promise<ConfigStatusBody>;
+  /** Re-drives dead letters through this worker's current pipelines; `POST /admin/dead-letters/redrive` when given. */
+  redrive?: (filters: RedriveFilters) => Promise<RedriveSummary>;
 }
 
 /**
@@ -101,6 +108,8 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     maxResultRows: deps.sql.maxResultRows,
     maxExecutionSeconds: deps.sql.maxExecutionSeconds,
   });
+  if (deps.redrive !== undefined) registerDeadLetterRoutes(app, { redrive: deps.redrive, now: deps.now ?? Date.now });
+  if (deps.configStatus !== undefined) registerConfigRoutes(app, { status: deps.configStatus });
   if (deps.orphans !== undefined) registerShipmentRoutes(app, { orphans: deps.orphans.list, orphanAfterMs: deps.orphans.afterMs });
   registerConsoleRoutes(app, { consoleDir: deps.consoleDir ?? path.join(PACKAGE_ROOT, 'dashboards', 'console') });
   if (deps.feed !== undefined) {

@@ -8,6 +8,8 @@ import { releaseEarlyHealth } from '../runtime/early-health.js';
 import { runStart } from '../runtime/run-start.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { runLint } from './lint-command.js';
+import { SANDBOX_HELP, sandboxCommand } from './sandbox-command.js';
+import { REDRIVE_HELP, redriveCommand } from './redrive-command.js';
 
 const USAGE = `orderlake — real-time unified order data lake
 
@@ -18,6 +20,8 @@ Commands:
   replay FILE        feed a recorded JSON Lines file through the pipeline
   simulate           generate reference CRM/WMS/TMS traffic (into Kafka, or to a replay file)
   lint [DIR]         check every pipeline file exactly as start does (pipeline schema and Avro schemas)
+  sandbox            try candidate pipeline files on recorded history and diff against production
+  redrive --since T  re-drive dead letters through the current pipelines (cured ones applied once)
 
 Run 'orderlake <command> --help' for a command's options.
 Configuration comes from environment variables: see README.md ("Configuration").`;
@@ -48,6 +52,8 @@ encode → decode → normalize → link → merge → ClickHouse, from an empty
   --batch N        messages per micro-batch (default 2000)
   --quiet          no progress lines`,
   simulate: SIMULATE_HELP,
+  sandbox: SANDBOX_HELP,
+  redrive: REDRIVE_HELP,
   lint: `Usage: orderlake lint [DIR] [--schemas DIR]
 
 Runs the validation 'orderlake start' runs on every pipeline file in DIR (default:
@@ -162,6 +168,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'simulate':
       return simulateCommand(config, logger, rest);
+    case 'sandbox':
+      return sandboxCommand(config, logger, rest);
+    case 'redrive':
+      return redriveCommand(config, logger, rest);
   }
   return 2;
 }

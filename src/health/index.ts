@@ -4,7 +4,7 @@
  * themselves when the missing event arrives. Pure apart from reading the rule files: the runtime
  * feeds inputs and persists and pushes the case changes it gets back.
  */
-export { loadRules, lintRules, ruleProblemsOf, rulesDirectoryOf } from './load-rules.js';
+export { loadRules, lintRules, ruleProblemsOf, rulesDirectoryOf, checkRuleTexts } from './load-rules.js';
 export { parseRuleFile, type ParsedRuleFile } from './parse-rule-file.js';
 export { ruleFileSchema, durationSchema, type Rule, type RuleConfig } from './rule-schema.js';
 export {

@@ -18,12 +18,24 @@ async function readDirectory(dir: string): Promise<{ rules: Rule[]; problems: Pi
     const message = `cannot read the rules directory: ${err instanceof Error ? err.message : String(err)}`;
     return { rules: [], problems: [{ file: dir, path: '', message }] };
   }
+  const texts: Array<{ file: string; text: string }> = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    texts.push({ file, text: await readFile(file, 'utf8') });
+  }
+  return checkRuleTexts(texts);
+}
+
+/**
+ * Every check start-up makes on a directory's rule files, on texts already read (live reload runs
+ * exactly this on a changed file set).
+ */
+export function checkRuleTexts(files: ReadonlyArray<{ file: string; text: string }>): { rules: Rule[]; problems: PipelineProblem[] } {
   const rules: Rule[] = [];
   const problems: PipelineProblem[] = [];
   const byName = new Map<string, Rule>();
-  for (const name of names) {
-    const file = join(dir, name);
-    const parsed = parseRuleFile(file, await readFile(file, 'utf8'));
+  for (const { file, text } of files) {
+    const parsed = parseRuleFile(file, text);
     problems.push(...parsed.problems);
     const rule = parsed.rule;
     if (rule === undefined) continue;

@@ -2,7 +2,7 @@
  * The normalize stage: declarative pipelines (pipelines/*.yaml) that turn decoded CRM/WMS/TMS
  * records into canonical events. Pure apart from reading the pipeline files at startup.
  */
-export { loadPipelines, lintPipelines, pipelineProblemsOf, type LoadPipelinesOptions } from './load-pipelines.js';
+export { loadPipelines, lintPipelines, pipelineProblemsOf, checkPipelineTexts, type LoadPipelinesOptions, type PipelineText } from './load-pipelines.js';
 export { parsePipelineFile } from './parse-pipeline-file.js';
 export { formatProblem, type PipelineProblem } from './pipeline-problem.js';
 export { createNormalizer, type Normalizer } from './create-normalizer.js';

@@ -15,7 +15,7 @@ export interface LoadPipelinesOptions {
   readonly schemas?: SchemaSetLike;
 }
 
-interface DirectoryResult {
+export interface DirectoryResult {
   readonly pipelines: Pipeline[];
   readonly problems: PipelineProblem[];
 }
@@ -32,13 +32,32 @@ async function readDirectory(dir: string, options: LoadPipelinesOptions): Promis
     return { pipelines: [], problems: [{ file: dir, path: '', message: 'no pipeline files (*.yaml); expected at least one' }] };
   }
 
+  const texts: PipelineText[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    texts.push({ file, text: await readFile(file, 'utf8') });
+  }
+  return checkPipelineTexts(texts, options);
+}
+
+/** One pipeline file's path and text, as read from disk (or published by another worker). */
+export interface PipelineText {
+  readonly file: string;
+  readonly text: string;
+}
+
+/**
+ * Every check start-up makes on a directory's pipeline files, on texts already read: each file on
+ * its own, then one pipeline per topic and unique names. Live reload runs exactly this on a
+ * changed file set, so a change is refused for the same reasons start-up would refuse it.
+ */
+export function checkPipelineTexts(files: readonly PipelineText[], options: LoadPipelinesOptions = {}): DirectoryResult {
   const pipelines: Pipeline[] = [];
   const problems: PipelineProblem[] = [];
   const byTopic = new Map<string, Pipeline>();
   const byName = new Map<string, Pipeline>();
-  for (const name of names) {
-    const file = join(dir, name);
-    const parsed = parsePipelineFile(file, await readFile(file, 'utf8'), options);
+  for (const { file, text } of files) {
+    const parsed = parsePipelineFile(file, text, options);
     problems.push(...parsed.problems);
     const pipeline = parsed.pipeline;
     if (pipeline === undefined) continue;

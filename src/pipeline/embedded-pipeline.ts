@@ -2,11 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createLocalRouter, type ShipmentLinker, type ViewChange } from '../golden/index.js';
 import { eventTime, eventUid, type SourcePosition, type TmsEvent } from '../normalize/index.js';
-import type { DeadLetterRow, PendingShipmentRow } from '../sinks/index.js';
+import type { DeadLetterRow, PendingShipmentRow, RawEventRow } from '../sinks/index.js';
 import type { Arrival, ShipmentLinkedInput, ShipmentWaitingInput } from '../health/index.js';
 import type { Ingestor } from './ingest.js';
 import type { MergeItem, MergeStage } from './merge-stage.js';
 import type { RawMessage } from './raw-message.js';
+import { rawEventRows } from './raw-event.js';
 
 export interface BatchResult {
   events: number;
@@ -76,6 +77,8 @@ export function createEmbeddedPipeline(deps: {
   sink: {
     writeDeadLetters(rows: DeadLetterRow[]): void;
     writePendingShipments(rows: PendingShipmentRow[]): void;
+    /** Keeps each source message's bytes (`raw_events`, commit lane); absent: not kept. */
+    writeRawEvents?(rows: RawEventRow[]): void;
     /** Stores every lake, pending-shipment and dead-letter row written before the call. */
     flushCommitLane(): Promise<void>;
   };
@@ -161,7 +164,7 @@ export function createEmbeddedPipeline(deps: {
   }
   const route = createLocalRouter(linker);
   /** Waiting tracking events: where they came from and since when, for the pending table. */
-  const waiting = new Map<string, { position: SourcePosition; since: number }>();
+  const waiting = new Map<string, { position: SourcePosition; since: number; configVersion?: string }>();
 
   function pendingRow(event: TmsEvent, position: SourcePosition, since: number, resolved: 0 | 1): PendingShipmentRow {
     const keys = [`tn:${event.tracking_no}`];
@@ -191,10 +194,12 @@ export function createEmbeddedPipeline(deps: {
     pending: PendingShipmentRow[],
     at: number,
     shipments: BatchResult['shipments'],
+    configVersion?: string,
   ): void {
     let forwardedSelf = false;
     for (const r of route(event, at)) {
       let from = position;
+      let version = configVersion;
       if (r.event.kind === 'tms') {
         if (event.kind === 'tms' && r.event.event_id === event.event_id) forwardedSelf = true;
         const w = waiting.get(r.event.event_id);
@@ -202,14 +207,16 @@ export function createEmbeddedPipeline(deps: {
           // A tracking event that had to wait moves on now, with the position it arrived with.
           waiting.delete(r.event.event_id);
           from = w.position;
+          // Normalized when it arrived: the version of that batch, not of the one that linked it.
+          version = w.configVersion;
           pending.push(pendingRow(r.event, w.position, w.since, 1));
           shipments.push({ type: 'shipment_linked', trackingNo: r.event.tracking_no, orderId: r.orderId, linkedAt: eventTime(event) });
         }
       }
-      items.push({ orderId: r.orderId, event: r.event, position: from, ownerPartition: 0 });
+      items.push({ orderId: r.orderId, event: r.event, position: from, ownerPartition: 0, ...(version !== undefined ? { configVersion: version } : {}) });
     }
     if (event.kind === 'tms' && !forwardedSelf && !waiting.has(event.event_id)) {
-      waiting.set(event.event_id, { position, since: at });
+      waiting.set(event.event_id, { position, since: at, ...(configVersion !== undefined ? { configVersion } : {}) });
       pending.push(pendingRow(event, position, at, 0));
       shipments.push({ type: 'shipment_waiting', trackingNo: event.tracking_no, eventTime: event.occurred_at });
     }
@@ -231,7 +238,7 @@ export function createEmbeddedPipeline(deps: {
         if (outcome.type === 'event') {
           events++;
           arrivals.push({ source: outcome.event.source, eventTime: eventTime(outcome.event), arrivedAt: outcome.position.timestamp });
-          routeOne(outcome.event, outcome.position, items, pending, at, shipments);
+          routeOne(outcome.event, outcome.position, items, pending, at, shipments, outcome.configVersion);
         } else if (outcome.type === 'tombstone') {
           tombstones++;
         } else {
@@ -239,6 +246,10 @@ export function createEmbeddedPipeline(deps: {
         }
       }
       if (dead.length > 0) sink.writeDeadLetters(dead);
+      if (sink.writeRawEvents) {
+        const raw = rawEventRows(messages, outcomes, at);
+        if (raw.length > 0) sink.writeRawEvents(raw);
+      }
       if (pending.length > 0) sink.writePendingShipments(pending);
       const changes = await merge.merge(items);
       if (messages.length > 0) track(messages);

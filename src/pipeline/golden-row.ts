@@ -2,9 +2,10 @@ import type { GoldenView } from '../golden/index.js';
 import type { GoldenRow } from '../sinks/index.js';
 
 /** The searchable columns of a golden view, next to the full view JSON. */
-export function toGoldenRow(orderId: string, view: GoldenView | null, version: number, updatedAt: number, ownerPartition: number): GoldenRow {
+export function toGoldenRow(orderId: string, view: GoldenView | null, version: number, updatedAt: number, ownerPartition: number, configVersion = ''): GoldenRow {
   if (view === null) {
     return {
+      config_version: configVersion,
       order_id: orderId,
       version,
       updated_at: updatedAt,
@@ -25,6 +26,7 @@ export function toGoldenRow(orderId: string, view: GoldenView | null, version: n
   for (const s of view.shipments) tracking.add(s.tracking_no);
   for (const f of view.fulfillments) if (f.tracking_no) tracking.add(f.tracking_no);
   return {
+    config_version: configVersion,
     order_id: orderId,
     version,
     updated_at: updatedAt,

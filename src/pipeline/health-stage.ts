@@ -53,6 +53,12 @@ export interface HealthStage {
   restore(cases: Iterable<HealthCase>): void;
   /** Forgets an order's cases (its partition was revoked). */
   evict(orderId: string): void;
+  /**
+   * Runs `next` from now on (live reload of the rules). It takes over every case held and the
+   * watermark (`allowedLatenessMs` is its lateness); feed the orders' views afterwards, so the new
+   * rules judge them: a case whose rule now holds no more self-heals, a new rule opens its cases.
+   */
+  replaceEngine(next: HealthEngine, allowedLatenessMs: number): CaseChange[];
   readonly feed: CaseFeed;
   readonly watermark: number | null;
 }
@@ -73,7 +79,8 @@ export interface HealthStageDeps {
 const unresolved = (held: HealthCase | null): boolean => held !== null && held.status !== 'resolved';
 
 export function createHealthStage(deps: HealthStageDeps): HealthStage {
-  const { engine, sink, feed, metrics, now } = deps;
+  const { sink, feed, metrics, now } = deps;
+  let engine = deps.engine;
   const partitionOf = deps.ownerPartition ?? (() => 0);
   /** Newest event time seen per source system, for the lag gauge. */
   const newestBySource = new Map<string, number>();
@@ -183,6 +190,12 @@ export function createHealthStage(deps: HealthStageDeps): HealthStage {
         }
       }
       engine.evict(orderId);
+    },
+    replaceEngine(next, allowedLatenessMs) {
+      next.restore(engine.cases());
+      const watermark = engine.watermark;
+      engine = next;
+      return watermark === null ? [] : emit(engine.apply([{ type: 'watermark', eventTime: watermark + allowedLatenessMs }]));
     },
     feed,
     get watermark() {

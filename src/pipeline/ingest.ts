@@ -13,7 +13,13 @@ export interface ValueDecoder {
 }
 
 export type IngestOutcome =
-  | { type: 'event'; event: CanonicalEvent; position: SourcePosition }
+  | {
+      type: 'event';
+      event: CanonicalEvent;
+      position: SourcePosition;
+      /** The pipeline and rule version that normalized it (set by live reload's ingestor). */
+      configVersion?: string;
+    }
   | { type: 'tombstone'; topic: string }
   | { type: 'dead'; deadLetter: DeadLetterRow };
 

@@ -13,6 +13,8 @@ export interface MergeItem {
   event: CanonicalEvent;
   position: SourcePosition;
   ownerPartition: number;
+  /** The pipeline and rule version that normalized the event (live reload); recorded on its lake row. */
+  configVersion?: string;
 }
 
 /**
@@ -122,11 +124,11 @@ export function createMergeStage(deps: {
   // Newest unflushed version of each changed order: ClickHouse keeps only the newest version per
   // order anyway (ReplacingMergeTree), so intermediate versions between two flushes are skipped —
   // a hot order costs one golden row per flush instead of one per change.
-  const dirty = new Map<string, { change: ViewChange; ownerPartition: number; updatedAt: number }>();
+  const dirty = new Map<string, { change: ViewChange; ownerPartition: number; updatedAt: number; configVersion: string }>();
   sink.onBeforeFlush(() => {
     if (dirty.size === 0) return;
     const rows = [];
-    for (const [orderId, d] of dirty) rows.push(toGoldenRow(orderId, d.change.view, d.change.version, d.updatedAt, d.ownerPartition));
+    for (const [orderId, d] of dirty) rows.push(toGoldenRow(orderId, d.change.view, d.change.version, d.updatedAt, d.ownerPartition, d.configVersion));
     dirty.clear();
     sink.writeGolden(rows);
   });
@@ -239,10 +241,13 @@ export function createMergeStage(deps: {
       if (items.length === 0) return [];
       const lakeRows: LakeRow[] = new Array(items.length);
       const owners = new Map<string, number>();
+      // The version that produced a changed view: that of the order's newest event in the batch.
+      const configs = new Map<string, string>();
       const times = new Map<string, { sourceTime: number; kafkaTime: number }>();
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
         owners.set(item.orderId, item.ownerPartition);
+        if (item.configVersion !== undefined) configs.set(item.orderId, item.configVersion);
         const row = toLakeRow(item, 0, 0);
         lakeRows[i] = row;
         const t = times.get(item.orderId);
@@ -279,6 +284,7 @@ export function createMergeStage(deps: {
           change: c,
           ownerPartition: owners.get(c.orderId) ?? 0,
           updatedAt: c.view ? Date.parse(c.view.updated_at) : at,
+          configVersion: configs.get(c.orderId) ?? '',
         });
       }
       if (changes.length > 0) {
@@ -349,5 +355,6 @@ export function toLakeRow(item: MergeItem, ingestedAt: number, orderVersion: num
     ingested_at: ingestedAt,
     payload: event,
     order_version: orderVersion,
+    config_version: item.configVersion ?? '',
   };
 }

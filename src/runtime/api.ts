@@ -8,6 +8,10 @@ import type { Metrics } from '../metrics.js';
 import type { HealthStage } from '../pipeline/health-stage.js';
 import { createClickHouseClient } from '../sinks/index.js';
 import type { Storage } from './storage.js';
+import type { ConfigStatus } from './live-reload.js';
+import type { Codec } from './codec.js';
+import type { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js';
+import { createRedrive, embeddedApply, kafkaRedriveApply, pipelinesVersion } from './redrive.js';
 
 /** What the API needs of a runtime: both modes' runtimes fit. */
 export interface ApiRuntime {
@@ -21,6 +25,12 @@ export interface ApiRuntime {
   readiness(): Promise<Readiness>;
   /** The linker whose waiting shipments this worker reports as orphans (embedded mode). */
   linker?: ShipmentLinker;
+  /** Live reload of pipelines and rules: `GET /config` shows it. */
+  liveReload?: { status(): Promise<ConfigStatus> } | null;
+  /** The pipelines this worker runs: with it, `POST /admin/dead-letters/redrive` re-drives through them. */
+  codec?: Codec;
+  /** Embedded mode: the pipeline cured dead letters go through (Kafka mode produces them instead). */
+  pipeline?: EmbeddedPipeline;
 }
 
 /**
@@ -47,7 +57,8 @@ export function createRuntimeApi(
       dataPath: options.dataPath,
     });
   const linker = runtime.linker;
-  return createApiServer({
+  const redrive = redriveOf(config, logger, runtime);
+  const server = createApiServer({
     logger,
     metrics: runtime.metrics,
     auth: options.auth,
@@ -70,9 +81,30 @@ export function createRuntimeApi(
       messageBurst: config.ORDERLAKE_WS_MESSAGE_BURST,
     },
     ...(runtime.health !== null ? { health: runtime.health } : {}),
+    ...(runtime.liveReload ? { configStatus: () => runtime.liveReload!.status() } : {}),
     ...(linker !== undefined
       ? { orphans: { list: () => linker.orphans(Date.now(), config.ORDERLAKE_ORPHAN_AFTER_MS), afterMs: config.ORDERLAKE_ORPHAN_AFTER_MS } }
       : {}),
+    ...(redrive !== null ? { redrive: redrive.run } : {}),
     ...options.overrides,
   });
+  if (redrive === null) return server;
+  return server.then((app) => app.addHook('onClose', async () => redrive.close()));
+}
+
+/** The re-drive of `POST /admin/dead-letters/redrive`, in the runtime's mode (null without a codec). */
+function redriveOf(config: Config, logger: Logger, runtime: ApiRuntime): { run: ReturnType<typeof createRedrive>; close(): Promise<void> } | null {
+  const codec = runtime.codec;
+  if (codec === undefined) return null;
+  const pipeline = runtime.pipeline;
+  const kafka = pipeline === undefined ? kafkaRedriveApply(config, logger) : null;
+  const run = createRedrive({
+    client: runtime.storage.client,
+    database: runtime.storage.database,
+    codec: () => runtime.codec ?? codec,
+    configVersion: () => pipelinesVersion(config.paths.pipelines),
+    apply: pipeline !== undefined ? embeddedApply(pipeline) : kafka!.apply,
+    logger: logger.child({ component: 'redrive' }),
+  });
+  return { run, close: async () => kafka?.close() };
 }

@@ -17,6 +17,8 @@ import type { ClickHouseSinkOptions } from '../sinks/index.js';
 import { createHealth, restoreHealth, startHealthClock } from './health-wiring.js';
 import { rebuildState } from './state-rebuild.js';
 import { createStages, trackingTopicOf } from './stages.js';
+import { startLiveReload, type LiveReload } from './live-reload.js';
+import type { ConfigWatcher } from '../live-config/index.js';
 
 export interface EmbeddedRuntime {
   codec: Codec;
@@ -32,6 +34,8 @@ export interface EmbeddedRuntime {
   deadLetters: DeadLetterRecorder;
   /** The health rules (exception cases), fed every batch; null with ORDERLAKE_HEALTH=off or `health: false`. */
   health: HealthStage | null;
+  /** Live reload of pipelines and rules; null unless asked for (`liveReload`). */
+  liveReload: LiveReload | null;
   /** Ready while ClickHouse answers (the state was rebuilt before the runtime was returned). */
   readiness(): Promise<Readiness>;
   close(): Promise<void>;
@@ -65,18 +69,30 @@ export async function createEmbeddedRuntime(
      * injector that delegates to the real chDB client.
      */
     insert?: ClickHouseSinkOptions['insert'];
+    /**
+     * Watch the pipeline and rule files and swap a valid change in between batches (`orderlake
+     * start`: ORDERLAKE_CONFIG_RELOAD). Tests hand in their own watcher and poll themselves
+     * (`timer: false`). Default off (a replay runs one version).
+     */
+    liveReload?: boolean | { watcher?: ConfigWatcher; timer?: boolean };
   },
 ): Promise<EmbeddedRuntime> {
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   const codec = await createCodec(config, logger);
   const storage = await createStorage(config, logger, { ...options, metrics });
   const now = options.clock ?? Date.now;
-  const { store, feed, ingestor, merge, linker, deadLetters } = createStages(config, logger, { codec, storage, metrics, now, linkTopic: trackingTopicOf(codec) });
+  const { store, feed, ingestor: fixedIngestor, merge, linker, deadLetters } = createStages(config, logger, { codec, storage, metrics, now, linkTopic: trackingTopicOf(codec) });
   const restored = options.rebuild ? await rebuildState(storage, merge, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS) : [];
   const health = (options.health ?? config.ORDERLAKE_HEALTH === 'on') ? await createHealth(config, logger, storage, metrics, { now }) : null;
   if (health && options.rebuild) {
     await restoreHealth(health, storage, { store, merge }, { partitions: [0], withShared: true, orderIds: restored.map((r) => r.orderId), ownerPartition: () => 0 }, logger);
   }
+  let inFlight = 0;
+  const liveOptions = typeof options.liveReload === 'object' ? options.liveReload : {};
+  const liveReload = options.liveReload
+    ? await startLiveReload(config, logger, { codec, storage, metrics, store, health, clock: now, idle: () => inFlight === 0, ...liveOptions })
+    : null;
+  const ingestor = liveReload?.ingestor ?? fixedIngestor;
   const pipeline = createEmbeddedPipeline({
     ingestor,
     linker,
@@ -103,6 +119,29 @@ export async function createEmbeddedRuntime(
     };
   }
   pipeline.process = timeBatches(metrics, 'embedded', pipeline.process);
+  if (liveReload) {
+    // A staged configuration that found no batch to start goes live from the poll, while none runs.
+    const process = pipeline.process;
+    pipeline.process = async (messages) => {
+      inFlight++;
+      try {
+        return await process(messages);
+      } finally {
+        inFlight--;
+      }
+    };
+  }
+  {
+    // One batch at a time even with two callers (the source and a dead-letter re-drive): an order
+    // must not be woken by two batches at once (see MergeStage.wake).
+    const process = pipeline.process;
+    let previous: Promise<unknown> = Promise.resolve();
+    pipeline.process = (messages) => {
+      const run = previous.then(() => process(messages));
+      previous = run.catch(() => undefined);
+      return run;
+    };
+  }
   if (options.rebuild) await rebuildLinker({ client: storage.client, database: storage.database, linker, pipeline, logger });
   const loopDelay = startEventLoopDelaySampler({ histogram: metrics.eventLoopDelay });
   const healthClock = health && options.healthClock !== false ? startHealthClock(health, config.ORDERLAKE_HEALTH_TICK_MS, logger) : null;
@@ -118,6 +157,7 @@ export async function createEmbeddedRuntime(
     pipeline,
     deadLetters,
     health,
+    liveReload,
     async readiness() {
       let clickhouse: true | string = true;
       try {
@@ -128,6 +168,7 @@ export async function createEmbeddedRuntime(
       return { ready: clickhouse === true, checks: { clickhouse, state_rebuilt: true, kafka_assigned: 'embedded mode' } };
     },
     close: async () => {
+      liveReload?.close();
       healthClock?.stop();
       loopDelay.stop();
       pipeline.stop();

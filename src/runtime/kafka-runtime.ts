@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { withRetry } from '../retry.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { type ViewChange, type GoldenStore, type ViewSource } from '../golden/index.js';
@@ -37,6 +38,7 @@ import { type Storage, createStorage } from './storage.js';
 import { createHealth, restoreHealth, startHealthClock, arrivalsOf } from './health-wiring.js';
 import { rebuildState } from './state-rebuild.js';
 import { createStages } from './stages.js';
+import { startLiveReload, type LiveReload } from './live-reload.js';
 
 export interface KafkaRuntime {
   codec: Codec;
@@ -56,6 +58,8 @@ export interface KafkaRuntime {
    * run in embedded mode and `replay --cases`.
    */
   health: HealthStage | null;
+  /** Live reload of pipelines and rules (null with ORDERLAKE_CONFIG_RELOAD=off). */
+  liveReload: LiveReload | null;
   /**
    * Connects to Kafka (internal topics, producer), then has the merge, link and ingest stages join
    * their consumer groups, all three at once. Resolves once all three have joined; rejects when
@@ -100,7 +104,7 @@ export async function createKafkaRuntime(
     ? createKafkajsClient({ kafka: createKafka(config, logger, kafkajsLog), logger: logger.child({ component: 'kafkajs' }), sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS })
     : createRdkafkaClient({ rdkafka: loadRdkafka(), connection: rdkafkaConnection(config), logger });
 
-  const { store, feed, ingestor, merge, linker, deadLetters } = createStages(config, logger, { codec, storage, metrics, now, linkTopic: config.topics.links });
+  const { store, feed, ingestor: fixedIngestor, merge, linker, deadLetters } = createStages(config, logger, { codec, storage, metrics, now, linkTopic: config.topics.links });
   /** The merge partition owning each order this worker has merged or restored (for case rows). */
   const partitionOfOrder = new Map<string, number>();
   const health =
@@ -111,6 +115,12 @@ export async function createKafkaRuntime(
           select: (rule) => subjectOf(rule.condition.kind) === 'order',
         })
       : null;
+  // Live reload: every ingest batch takes the configuration at its start; versions are shared through config_versions.
+  const liveReload =
+    config.ORDERLAKE_CONFIG_RELOAD === 'on'
+      ? await startLiveReload(config, logger, { codec, storage, metrics, store, health, clock: now, selectRules: (rule) => subjectOf(rule.condition.kind) === 'order' })
+      : null;
+  const ingestor = liveReload?.ingestor ?? fixedIngestor;
   const followed: FollowedFeed | null =
     config.ORDERLAKE_GOLDEN_TOPIC === 'on' && config.ORDERLAKE_FEED_FOLLOW === 'on'
       ? createFollowedFeed({ local: feed, store, maxOrders: config.ORDERLAKE_FEED_FOLLOW_MAX_ORDERS, onListenerError: (err) => logger.error({ err }, 'a live feed listener failed') })
@@ -181,6 +191,10 @@ export async function createKafkaRuntime(
         topics: config.topics,
         storeDeadLetters: async (rows) => {
           storage.sink.writeDeadLetters(rows);
+          await storage.sink.flushCommitLane();
+        },
+        storeRawEvents: async (rows) => {
+          storage.sink.writeRawEvents(rows);
           await storage.sink.flushCommitLane();
         },
         now,
@@ -297,11 +311,23 @@ export async function createKafkaRuntime(
         groupId: followGroup,
         logger: logger.child({ stage: 'feed' }),
         onVersions: (versions) => followed.follow(versions),
-        endOffsets: async () => {
-          const [meta] = await kafkaAdmin.fetchTopicMetadata([topic]);
-          const marks = await kafkaAdmin.fetchWatermarks({ [topic]: (meta?.partitions ?? []).map((p) => p.partition) });
-          return new Map(marks.map((m) => [m.partition, BigInt(m.high)]));
-        },
+        // Retried: right after the topic is created its partitions may have no leader yet
+        // (NOT_LEADER_FOR_PARTITION), which must not stop the worker.
+        endOffsets: () =>
+          withRetry(
+            async () => {
+              const [meta] = await kafkaAdmin.fetchTopicMetadata([topic]);
+              const marks = await kafkaAdmin.fetchWatermarks({ [topic]: (meta?.partitions ?? []).map((p) => p.partition) });
+              return new Map(marks.map((m) => [m.partition, BigInt(m.high)]));
+            },
+            {
+              retries: 30,
+              baseMs: 200,
+              maxMs: 2000,
+              isRetriable: () => true,
+              onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs, topic }, 'reading where the golden changelog ends failed; retrying'),
+            },
+          ),
       });
       following = `joining group ${followGroup}`;
       await follower.start();
@@ -345,6 +371,7 @@ export async function createKafkaRuntime(
     views: followed?.views ?? store,
     metrics,
     health,
+    liveReload,
     start() {
       starting ??= startKafka();
       return starting;
@@ -382,6 +409,7 @@ export async function createKafkaRuntime(
       kafkajsLog?.quiet();
       loopDelay?.stop();
       healthClock?.stop();
+      liveReload?.close();
       await lagMonitor?.stop();
       // Each stage finishes its batches, commits what is acknowledged and leaves its group (a
       // LeaveGroup request: the partitions move at once, not after a session timeout). The three

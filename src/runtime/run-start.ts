@@ -266,7 +266,7 @@ function exitIfStillHeld(logger: Logger): void {
 async function runEmbedded(config: Config, logger: Logger, announce: Announce, options: RunOptions): Promise<number> {
   const { dataPath, database, stopped } = options;
 
-  const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true });
+  const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, rebuild: true, defaultMetrics: true, liveReload: config.ORDERLAKE_CONFIG_RELOAD === 'on' });
   const left = async (): Promise<ShutdownLeft> => ({ bufferedRows: runtime.storage.sink.pendingRows(), unacknowledgedBatches: { embedded: runtime.pipeline.unacknowledged } });
   options.setLeft(left);
   const api = await startApiOrClose(config, logger, announce, runtime, dataPath);

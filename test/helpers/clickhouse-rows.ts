@@ -21,6 +21,7 @@ export function lakeRow(orderId: string, n: number, overrides: Partial<LakeRow> 
     ingested_at: T0 + n + 10,
     payload: JSON.stringify(event),
     order_version: 0,
+    config_version: '',
     ...overrides,
   };
 }
@@ -42,6 +43,7 @@ export function goldenRow(orderId: string, version: number, overrides: Partial<G
     exceptions: [],
     created_at: T0,
     view: JSON.stringify({ order_id: orderId, version, status: 'PAID' }),
+    config_version: '',
     ...overrides,
   };
 }

@@ -33,6 +33,7 @@ const NO_PERSONAL_DATA: ReadonlySet<string> = new Set<string>([
   ...Object.values(MASKED_VIEWS),
   ...HEALTH_VIEWS,
   TABLES.configChanges,
+  TABLES.configVersions,
   TABLES.migrations,
 ]);
 

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import { routeEvent } from '../../golden/index.js';
+import type { CanonicalEvent, SourcePosition } from '../../normalize/index.js';
 import type { Ingestor } from '../ingest.js';
 import type { RawMessage } from '../raw-message.js';
 import { encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../internal-messages.js';
-import type { DeadLetterRow } from '../../sinks/index.js';
+import { withConfigVersion } from '../../live-config/config-version-header.js';
+import type { DeadLetterRow, RawEventRow } from '../../sinks/index.js';
+import { rawEventRows } from '../raw-event.js';
 import { withRetry } from '../../retry.js';
 import type { BatchAck, ConsumedMessage, ConsumerGroup, KafkaProducer, PartitionBatch, ProducedMessage } from '../../sources/kafka/index.js';
 import type { KafkaWorker } from './kafka-worker.js';
@@ -20,6 +23,8 @@ export interface KafkaIngestWorkerDeps {
   topics: { events: string; links: string; deadLetters: string };
   /** Stores dead letters durably (ClickHouse), resolving once acknowledged. */
   storeDeadLetters(rows: DeadLetterRow[]): Promise<void>;
+  /** Stores the batch's source messages (`raw_events`) durably, resolving once acknowledged; absent: not kept. */
+  storeRawEvents?(rows: RawEventRow[]): Promise<void>;
   now: () => number;
   /** Batches per partition handed off and not yet acknowledged (see ConsumerGroupSpec). */
   ackWindow?: number;
@@ -57,6 +62,28 @@ export function dlqRecord(original: ConsumedMessage, deadLetter: DeadLetterRow, 
 }
 
 /**
+ * What the ingest stage produces for one canonical event: the event keyed by order id for
+ * `<prefix>events`, and the link inputs (facts, tracking events without their order) keyed by
+ * tracking number or fulfillment for `<prefix>links`, each fact named so a worker can skip sending
+ * it twice. The one mapping from canonical event to internal records (ingest and re-drive).
+ */
+export function internalRecordsOf(
+  event: CanonicalEvent,
+  position: SourcePosition,
+  receivedAt: number,
+  format?: InternalFormat,
+): { events: ProducedMessage[]; links: Array<{ message: ProducedMessage; fact?: { key: string; orderId: string } }> } {
+  const { direct, link } = routeEvent(event, receivedAt);
+  return {
+    events: direct.map((r) => ({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position }, format) })),
+    links: link.map((input) => ({
+      message: { key: input.key, value: encodeLinkMessage({ input, position }, format) },
+      ...(input.type === 'fact' ? { fact: { key: input.key, orderId: input.orderId } } : {}),
+    })),
+  };
+}
+
+/**
  * Stage 1 on Kafka (any worker): decode and normalize the source topics, then re-key every
  * canonical event by order id onto the internal events topic, and tracking events that do not
  * name their order onto the links topic. A batch resolves — and so its offsets are committed —
@@ -85,17 +112,15 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
       if (outcome.type === 'event') {
-        const { direct, link } = routeEvent(outcome.event, now());
-        for (const r of direct) {
-          events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position: outcome.position }, deps.internalFormat) });
-        }
-        for (const input of link) {
-          if (input.type === 'fact') {
-            const id = `${input.key}\u0000${input.orderId}`;
-            if (sentFacts.has(input.key, input.orderId) || newFacts.has(id)) continue;
-            newFacts.set(id, { key: input.key, orderId: input.orderId });
+        const records = internalRecordsOf(outcome.event, outcome.position, now(), deps.internalFormat);
+        events.push(...withConfigVersion(records.events, outcome.configVersion));
+        for (const { message, fact } of records.links) {
+          if (fact !== undefined) {
+            const id = `${fact.key}\u0000${fact.orderId}`;
+            if (sentFacts.has(fact.key, fact.orderId) || newFacts.has(id)) continue;
+            newFacts.set(id, fact);
           }
-          links.push({ key: input.key, value: encodeLinkMessage({ input, position: outcome.position }, deps.internalFormat) });
+          links.push(message);
         }
       } else if (outcome.type === 'dead') {
         dead.push(outcome.deadLetter);
@@ -113,6 +138,7 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
     const acknowledged = Promise.all([
       topicMessages.length > 0 ? producer.sendBatch(topicMessages, { acks: 'all' }) : Promise.resolve(),
       dead.length > 0 ? deps.storeDeadLetters(dead) : Promise.resolve(),
+      deps.storeRawEvents ? deps.storeRawEvents(rawEventRows(raw, outcomes, now())) : Promise.resolve(),
     ]).then(() => {
       // Only acknowledged facts count as sent: a batch read again sends them again.
       for (const f of newFacts.values()) sentFacts.add(f.key, f.orderId);

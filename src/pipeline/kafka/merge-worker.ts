@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { GoldenStore, ViewChange } from '../../golden/index.js';
 import type { MergeItem, MergeStage } from '../merge-stage.js';
 import { decodeEventMessage } from '../internal-messages.js';
+import { CONFIG_VERSION_HEADER } from '../../live-config/config-version-header.js';
 import { toDeadLetter, type DeadLetterRecorder } from '../dead-letter.js';
 import { OrderlakeError } from '../../errors.js';
 import { inChunks } from '../yield-chunks.js';
@@ -136,7 +137,8 @@ export function createKafkaMergeWorker(deps: {
         // orderlake never writes a tombstone here: one is a message from elsewhere, dead-lettered too.
         if (m.value === null) throw new Error('tombstone (null value): orderlake never writes one to this topic');
         const parsed = decodeEventMessage(m.value);
-        items.push({ orderId: parsed.orderId, event: parsed.event, position: parsed.position, ownerPartition: partition });
+        const configVersion = m.headers?.[CONFIG_VERSION_HEADER]?.toString('utf8');
+        items.push({ orderId: parsed.orderId, event: parsed.event, position: parsed.position, ownerPartition: partition, ...(configVersion ? { configVersion } : {}) });
         ownerOf.set(parsed.orderId, partition);
       } catch (err) {
         const error = new OrderlakeError('OL_ERR_INTERNAL_MESSAGE', `unreadable message on ${topic}: ${(err as Error).message}`, { cause: err });

@@ -10,6 +10,7 @@ import { insertEncoded, type EncodedInsert } from './client.js';
 import { quoteIdentifier } from './identifier.js';
 import { LAKE_ENCODING, type LakeRow } from './lake-row.js';
 import { PENDING_SHIPMENT_ENCODING, type PendingShipmentRow } from './pending-shipment-row.js';
+import { RAW_EVENT_ENCODING, type RawEventRow } from './raw-event-row.js';
 import { encodeJsonCompactRows } from './row-body.js';
 import type { TableEncoding } from './table-encoding.js';
 
@@ -70,6 +71,8 @@ export interface ClickHouseSink {
   writeGolden(rows: readonly GoldenRow[]): void;
   writeDeadLetters(rows: readonly DeadLetterRow[]): void;
   writePendingShipments(rows: readonly PendingShipmentRow[]): void;
+  /** Source messages as they arrived (commit lane: an offset waits for its message's row). */
+  writeRawEvents(rows: readonly RawEventRow[]): void;
   /** Exception case versions (the health stage). */
   writeCases(rows: readonly CaseRow[]): void;
   /**
@@ -149,6 +152,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
   const lake = buffer(LAKE_ENCODING);
   const pending = buffer(PENDING_SHIPMENT_ENCODING);
   const deadLetters = buffer(DEAD_LETTER_ENCODING);
+  const rawEvents = buffer(RAW_EVENT_ENCODING);
   const golden = buffer(GOLDEN_ENCODING);
   const cases = buffer(CASE_ENCODING);
   const lane = (name: Lane['name'], buffers: TableBuffer<unknown>[], intervalMs: number): Lane => ({
@@ -159,7 +163,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     running: null,
     next: null,
   });
-  const commitLane = lane('commit', [lake, pending, deadLetters] as TableBuffer<unknown>[], flushIntervalMs);
+  const commitLane = lane('commit', [lake, pending, deadLetters, rawEvents] as TableBuffer<unknown>[], flushIntervalMs);
   const goldenLane = lane('golden', [golden, cases] as TableBuffer<unknown>[], goldenIntervalMs);
   const lanes = [commitLane, goldenLane];
 
@@ -363,6 +367,7 @@ export function createClickHouseSink(options: ClickHouseSinkOptions): ClickHouse
     writeGolden: (rows) => write(golden, goldenLane, rows),
     writeDeadLetters: (rows) => write(deadLetters, commitLane, rows),
     writePendingShipments: (rows) => write(pending, commitLane, rows),
+    writeRawEvents: (rows) => write(rawEvents, commitLane, rows),
     writeCases: (rows) => write(cases, goldenLane, rows),
     flush: () => flushLane(goldenLane),
     flushCommitLane: () => flushLane(commitLane),

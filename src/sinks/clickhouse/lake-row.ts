@@ -32,17 +32,20 @@ export interface LakeRow {
    * it; rows of other writers (fixtures, tools) default to 0, as do rows stored before migration 7.
    */
   order_version?: number;
+  /** The pipeline and rule version that normalized the event (live reload, migration 11); '' when unknown. */
+  config_version?: string;
 }
 
 const LAKE_FIELDS: Record<keyof LakeRow, FieldCheck> = {
   event_uid: text, source: text, kind: text, order_id: text, owner_partition: uint(16), topic: text,
   partition: uint(32), offset: unsignedDecimal, line: uint(32), event_time: millis, kafka_time: millis,
   ingested_at: millis, payload: jsonDocument, order_version: (v) => v === undefined || uint(64)(v),
+  config_version: (v) => v === undefined || text(v),
 };
 
 export const LAKE_ENCODING: TableEncoding<LakeRow> = {
   table: TABLES.lake,
-  columns: ['event_uid', 'source', 'kind', 'order_id', 'owner_partition', 'topic', 'partition', 'offset', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload', 'order_version'],
-  values: (r) => [r.event_uid, r.source, r.kind, r.order_id, r.owner_partition, r.topic, r.partition, r.offset, r.line, r.event_time, r.kafka_time, r.ingested_at, r.payload, r.order_version ?? 0],
+  columns: ['event_uid', 'source', 'kind', 'order_id', 'owner_partition', 'topic', 'partition', 'offset', 'line', 'event_time', 'kafka_time', 'ingested_at', 'payload', 'order_version', 'config_version'],
+  values: (r) => [r.event_uid, r.source, r.kind, r.order_id, r.owner_partition, r.topic, r.partition, r.offset, r.line, r.event_time, r.kafka_time, r.ingested_at, r.payload, r.order_version ?? 0, r.config_version ?? ''],
   check: (r) => checkRow(r, LAKE_FIELDS),
 };

@@ -8,6 +8,9 @@ import { CASE_TABLE_MIGRATION } from './case-row.js';
 import { HEALTH_VIEWS_MIGRATION } from './health-views.js';
 import { LAKE_VERSION_MIGRATION } from './lake-version-migration.js';
 import { MASKED_VIEWS_MIGRATION } from './masked-views.js';
+import { CONFIG_VERSIONS_MIGRATION } from './config-versions.js';
+import { DEAD_LETTER_REDRIVES_MIGRATION } from './dead-letter-redrives.js';
+import { RAW_EVENTS_MIGRATION } from './raw-event-row.js';
 
 /**
  * One schema change. Statements get the database name because DDL cannot take it as a query
@@ -128,6 +131,12 @@ export const MIGRATIONS: readonly Migration[] = [
   LAKE_VERSION_MIGRATION,
   // Views with customer names, phones, addresses and raw payloads masked, for analysts without `pii`.
   MASKED_VIEWS_MIGRATION,
+  // Every source message's bytes, so candidate pipelines can decode history again (orderlake sandbox).
+  RAW_EVENTS_MIGRATION,
+  // Re-drive attempts of dead letters: cured (applied once) or still failing, with the config used.
+  DEAD_LETTER_REDRIVES_MIGRATION,
+  // Live reload (issue 13): the shared log of configuration versions, and the version behind each lake and golden row.
+  CONFIG_VERSIONS_MIGRATION,
 ];
 
 /** A migration recorded in `schema_migrations`. */

@@ -70,6 +70,7 @@ describe('operations, OpenAPI, docs and console files', () => {
         'GET /ready',
         'GET /shipments/orphans',
         'POST /sql',
+        'POST /admin/dead-letters/redrive',
       ].sort(),
     );
     for (const [p, op] of [
