@@ -6,10 +6,10 @@ import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { createEmbeddedRuntime } from '../../../src/main.js';
-import type { RawMessage } from '../../../src/pipeline/raw-message.js';
 import { runRedrive } from '../../../src/runtime/redrive.js';
 import { createClickHouseClient } from '../../../src/sinks/index.js';
 import { REPO_ROOT, expectedViews, generateScenario } from '../../helpers/pipeline-run.js';
+import { encodeLinesFor } from '../../helpers/replay-into.js';
 import { expectGoldenTableEquals, lakeCounts } from '../../helpers/golden-table.js';
 
 /**
@@ -38,20 +38,7 @@ describe('orderlake redrive (embedded)', () => {
       recreate: true,
       rebuild: true,
     });
-    const offsets = new Map<string, number>();
-    const messages: RawMessage[] = [];
-    for (const line of lines) {
-      const offset = offsets.get(line.topic) ?? 0;
-      offsets.set(line.topic, offset + 1);
-      messages.push({
-        topic: line.topic,
-        partition: 0,
-        offset: String(offset),
-        timestamp: line.timestamp ?? 0,
-        key: await broken.codec.encoder.encodeKey(line.topic, line.key),
-        value: line.value === null ? null : await broken.codec.encoder.encode(line.topic, line.schema, line.value),
-      });
-    }
+    const messages = await encodeLinesFor(broken.codec.encoder, lines);
     const result = await broken.pipeline.process(messages);
     expect(result.deadLetters).toBe(shipped);
     await broken.close();

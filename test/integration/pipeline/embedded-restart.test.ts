@@ -4,28 +4,10 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
-import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../src/main.js';
-import type { RawMessage } from '../../../src/pipeline/raw-message.js';
-import type { ReplayLine } from '../../../src/simulator/index.js';
+import { createEmbeddedRuntime } from '../../../src/main.js';
 import { REPO_ROOT, expectedViews, generateScenario, stripVolatile } from '../../helpers/pipeline-run.js';
+import { encodeLinesFor } from '../../helpers/replay-into.js';
 import { expectGoldenTableEquals } from '../../helpers/golden-table.js';
-
-async function toMessages(runtime: EmbeddedRuntime, lines: readonly ReplayLine[], offsets: Map<string, number>): Promise<RawMessage[]> {
-  const out: RawMessage[] = [];
-  for (const line of lines) {
-    const offset = offsets.get(line.topic) ?? 0;
-    offsets.set(line.topic, offset + 1);
-    out.push({
-      topic: line.topic,
-      partition: 0,
-      offset: String(offset),
-      timestamp: line.timestamp ?? 0,
-      key: await runtime.codec.encoder.encodeKey(line.topic, line.key),
-      value: line.value === null ? null : await runtime.codec.encoder.encode(line.topic, line.schema, line.value),
-    });
-  }
-  return out;
-}
 
 /**
  * Embedded mode stopped half-way and started again on the same chDB directory: the golden state
@@ -44,7 +26,7 @@ describe('embedded mode restarted half-way', () => {
     const offsets = new Map<string, number>();
 
     const first = await createEmbeddedRuntime(config, logger, { dataPath, database: 'restart_it', recreate: true, rebuild: true });
-    await first.pipeline.process(await toMessages(first, lines.slice(0, half), offsets));
+    await first.pipeline.process(await encodeLinesFor(first.codec.encoder, lines.slice(0, half), offsets));
     const waitingAtStop = first.pipeline.pendingCount;
     await first.close();
     expect(waitingAtStop).toBeGreaterThan(0); // the scenario must exercise the waiting area
@@ -52,7 +34,7 @@ describe('embedded mode restarted half-way', () => {
     const second = await createEmbeddedRuntime(config, logger, { dataPath, database: 'restart_it', rebuild: true });
     try {
       expect(second.pipeline.pendingCount).toBeLessThanOrEqual(waitingAtStop);
-      await second.pipeline.process(await toMessages(second, lines.slice(half), offsets));
+      await second.pipeline.process(await encodeLinesFor(second.codec.encoder, lines.slice(half), offsets));
       await second.storage.sink.flush();
       for (const [orderId, view] of expected) expect(stripVolatile(second.store.get(orderId)!), orderId).toEqual(view);
       await expectGoldenTableEquals(second.storage.reader, 'restart_it', expected);
@@ -81,7 +63,7 @@ describe('embedded mode restarted half-way', () => {
       return changes;
     };
     for (let start = 0; start < restartAt; start += 200) {
-      await first.pipeline.process(await toMessages(first, lines.slice(start, Math.min(restartAt, start + 200)), offsets));
+      await first.pipeline.process(await encodeLinesFor(first.codec.encoder, lines.slice(start, Math.min(restartAt, start + 200)), offsets));
       await first.storage.sink.flush();
       mostAsleep = Math.max(mostAsleep, first.store.dormantCount);
       await new Promise((resolve) => setTimeout(resolve, 3));
@@ -93,7 +75,7 @@ describe('embedded mode restarted half-way', () => {
     const second = await createEmbeddedRuntime(config, logger, { dataPath, database: 'dormant_it', rebuild: true });
     try {
       expect(second.store.dormantCount).toBeGreaterThan(20);
-      await second.pipeline.process(await toMessages(second, lines.slice(restartAt), offsets));
+      await second.pipeline.process(await encodeLinesFor(second.codec.encoder, lines.slice(restartAt), offsets));
       await second.storage.sink.flush();
       for (const [orderId, view] of expected) {
         const held = second.store.get(orderId);

@@ -9,6 +9,7 @@ import type { RawMessage } from '../../../src/pipeline/raw-message.js';
 import { REPO_ROOT, expectedViews, generateScenario } from '../../helpers/pipeline-run.js';
 import { expectGoldenTableEquals, lakeCounts } from '../../helpers/golden-table.js';
 import { createInsertFaultInjector } from '../../helpers/clickhouse-insert-faults.js';
+import { encodeLinesFor } from '../../helpers/replay-into.js';
 import { waitFor } from '../../helpers/kafka-topics.js';
 
 const BATCH = 100;
@@ -20,25 +21,6 @@ const ACK_WINDOW = 4;
  * with every batch the source offers.
  */
 const MAX_BUFFERED_ROWS = ACK_WINDOW * BATCH * 4;
-
-/** Every line as the simulator hands it to the pipeline: encoded, with its offset within its topic. */
-async function encode(runtime: EmbeddedRuntime, lines: ReturnType<typeof generateScenario>): Promise<RawMessage[]> {
-  const offsets = new Map<string, number>();
-  const messages: RawMessage[] = [];
-  for (const line of lines) {
-    const offset = offsets.get(line.topic) ?? 0;
-    offsets.set(line.topic, offset + 1);
-    messages.push({
-      topic: line.topic,
-      partition: 0,
-      offset: String(offset),
-      timestamp: line.timestamp ?? 0,
-      key: await runtime.codec.encoder.encodeKey(line.topic, line.key),
-      value: line.value === null ? null : await runtime.codec.encoder.encode(line.topic, line.schema, line.value),
-    });
-  }
-  return messages;
-}
 
 const positionsOf = (runtime: EmbeddedRuntime) =>
   Object.fromEntries(runtime.pipeline.acknowledged().map((p) => [`${p.topic}/${p.partition}`, Number(p.offset)]));
@@ -61,7 +43,7 @@ describe('embedded mode with the ClickHouse sink failing', () => {
     try {
       const lines = generateScenario({ seed: 3131, orders: 250, startTime: Date.UTC(2026, 10, 23), duplicateRate: 0.1, shuffle: 'full' });
       const expected = await expectedViews(lines);
-      const messages = await encode(runtime, lines);
+      const messages = await encodeLinesFor(runtime.codec.encoder, lines);
       const batches: RawMessage[][] = [];
       for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
       const ends: Record<string, number> = {};

@@ -9,9 +9,9 @@ import { createRuntimeApi } from '../../../src/runtime/api.js';
 import { createAuthenticator } from '../../../src/api/index.js';
 import { createGoldenStore, createLocalRouter, createShipmentLinker } from '../../../src/golden/index.js';
 import { createNormalizer, loadPipelines, eventUid } from '../../../src/normalize/index.js';
-import type { RawMessage } from '../../../src/pipeline/raw-message.js';
 import { generateScenario } from '../../../src/simulator/index.js';
 import { readGoldenTable } from '../../helpers/golden-table.js';
+import { encodeLinesFor } from '../../helpers/replay-into.js';
 import { REPO_ROOT, stripVolatile } from '../../helpers/pipeline-run.js';
 
 const BATCH = 40;
@@ -39,20 +39,7 @@ describe('live reload under load', () => {
     try {
       const reload = runtime.liveReload!;
       const lines = generateScenario({ seed: 13, orders: 150, startTime: Date.parse('2025-03-01T08:00:00Z') });
-      const messages: RawMessage[] = [];
-      const offsets = new Map<string, number>();
-      for (const line of lines) {
-        const offset = offsets.get(line.topic) ?? 0;
-        offsets.set(line.topic, offset + 1);
-        messages.push({
-          topic: line.topic,
-          partition: 0,
-          offset: String(offset),
-          timestamp: line.timestamp ?? 0,
-          key: await runtime.codec.encoder.encodeKey(line.topic, line.key),
-          value: line.value === null ? null : await runtime.codec.encoder.encode(line.topic, line.schema, line.value),
-        });
-      }
+      const messages = await encodeLinesFor(runtime.codec.encoder, lines);
       expect(messages.length).toBeGreaterThan(SWAP_AFTER_BATCHES * BATCH * 1.5);
 
       const oldVersion = reload.live.active.version;

@@ -5,35 +5,17 @@ import { isDeepStrictEqual } from 'node:util';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
-import { createEmbeddedRuntime, type EmbeddedRuntime } from '../../../src/main.js';
+import { createEmbeddedRuntime } from '../../../src/main.js';
 import { createGoldenStore, createLocalRouter, createShipmentLinker } from '../../../src/golden/index.js';
 import { createNormalizer, loadPipelines, type CanonicalEvent } from '../../../src/normalize/index.js';
-import type { RawMessage } from '../../../src/pipeline/raw-message.js';
 import { runSandboxCommand } from '../../../src/runtime/run-sandbox.js';
 import type { SandboxReport } from '../../../src/sandbox/index.js';
 import { createClickHouseClient } from '../../../src/sinks/index.js';
 import type { ReplayLine } from '../../../src/simulator/index.js';
+import { encodeLinesFor } from '../../helpers/replay-into.js';
 import { REPO_ROOT, generateScenario, stripVolatile } from '../../helpers/pipeline-run.js';
 
 const WMS = 'wms.fulfillment.events';
-
-async function toMessages(runtime: EmbeddedRuntime, lines: readonly ReplayLine[]): Promise<RawMessage[]> {
-  const offsets = new Map<string, number>();
-  const out: RawMessage[] = [];
-  for (const line of lines) {
-    const offset = offsets.get(line.topic) ?? 0;
-    offsets.set(line.topic, offset + 1);
-    out.push({
-      topic: line.topic,
-      partition: 0,
-      offset: String(offset),
-      timestamp: line.timestamp!,
-      key: await runtime.codec.encoder.encodeKey(line.topic, line.key),
-      value: line.value === null ? null : await runtime.codec.encoder.encode(line.topic, line.schema, line.value),
-    });
-  }
-  return out;
-}
 
 /** Each line normalized with a pipelines folder: the event, or the error that would make it a dead letter. */
 async function normalizeAll(dir: string, lines: readonly ReplayLine[]): Promise<Array<CanonicalEvent | null | Error>> {
@@ -104,7 +86,7 @@ describe('orderlake sandbox', () => {
     const lines = generateScenario({ seed: 913, orders: 250, startTime: Date.UTC(2026, 10, 22), duplicateRate: 0.05, shuffle: 'none', wmsV1Share: 0 });
 
     const runtime = await createEmbeddedRuntime(config, logger, { dataPath, database, recreate: true, health: false });
-    const messages = await toMessages(runtime, lines);
+    const messages = await encodeLinesFor(runtime.codec.encoder, lines);
     for (let i = 0; i < messages.length; i += 300) await runtime.pipeline.process(messages.slice(i, i + 300));
     await runtime.storage.sink.flush();
     await runtime.close();
