@@ -36,6 +36,11 @@ export interface GoldenStore {
   /** The order was deleted, whether held or asleep. */
   isDeleted(orderId: string): boolean;
   /**
+   * The order's newest version and its `updated_at` (epoch ms), held (deleted included) or asleep;
+   * undefined for an order unknown here or that never had a version.
+   */
+  head(orderId: string): { version: number; updatedAt: number } | undefined;
+  /**
    * Rebuilds an order from stored events (e.g. from ClickHouse after a partition is taken over)
    * without raising its version: the view gets the `version` and `updatedAt` (epoch ms) given.
    */
@@ -214,6 +219,10 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
     },
     isDeleted(orderId) {
       return entries.get(orderId)?.state.deleted ?? sleeping.get(orderId)?.deleted ?? false;
+    },
+    head(orderId) {
+      const held = entries.get(orderId) ?? sleeping.get(orderId);
+      return held === undefined || held.version === 0 ? undefined : { version: held.version, updatedAt: held.updatedAt };
     },
     restore(orderId, events, version, updatedAt) {
       drop(orderId);

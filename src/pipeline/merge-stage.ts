@@ -89,8 +89,6 @@ export interface MergeStage {
    * waiting for the order's next event.
    */
   restore(orders: readonly OwnedOrderState[], ownerPartition: number): RestoreSummary;
-  /** Drops what the stage keeps about orders the store evicted (their partition was revoked). */
-  forget(orderIds: Iterable<string>): void;
   /** Events this stage has dead-lettered since it was created (see `apply`). */
   readonly deadLettered: number;
 }
@@ -116,11 +114,6 @@ export function createMergeStage(deps: {
   /** Orders of batches waiting for a wake: a sweep leaves them awake. */
   const pinned = new Map<string, number>();
   let deadLettered = 0;
-  /**
-   * Versions of deleted orders held in memory (the store shows them as null views): the lake rows
-   * of events that arrive after a delete carry it too. Dropped when the order sleeps or is evicted.
-   */
-  const tombstones = new Map<string, number>();
   // Newest unflushed version of each changed order: ClickHouse keeps only the newest version per
   // order anyway (ReplacingMergeTree), so intermediate versions between two flushes are skipped —
   // a hot order costs one golden row per flush instead of one per change.
@@ -147,7 +140,6 @@ export function createMergeStage(deps: {
         closed: (view) => view.status !== null && CLOSED_STATUSES.has(view.status),
         ...(pinned.size > 0 ? { keep: (orderId: string) => pinned.has(orderId) } : {}),
       });
-      for (const orderId of slept) tombstones.delete(orderId);
       dormancy.onSlept?.(slept.length);
       metrics?.ordersInMemory.set(store.liveCount);
       metrics?.ordersDormant.set(store.dormantCount);
@@ -225,10 +217,6 @@ export function createMergeStage(deps: {
     return then(restored);
   }
 
-  /** The order's version now: held, deleted in memory, or asleep; 0 when it never had a view. */
-  function versionOf(orderId: string): number {
-    return store.get(orderId)?.version ?? tombstones.get(orderId) ?? store.dormant(orderId)?.version ?? 0;
-  }
 
   const stage: MergeStage = {
     get deadLettered() {
@@ -260,30 +248,27 @@ export function createMergeStage(deps: {
       const before = metrics ? store.counters() : undefined;
       const changes = store.applyBatch(items);
       const at = now();
-      // Each row records the order's version after this batch, and a changed order's rows the
-      // `updated_at` of that version: what a takeover restores when the golden row did not make it.
-      const changed = new Map<string, ViewChange>();
-      for (const c of changes) {
-        changed.set(c.orderId, c);
-        if (c.view === null) tombstones.set(c.orderId, c.version);
-      }
-      const stamps = new Map<string, { version: number; at: number }>();
+      // Each row records the order's version after this batch and when that version was made (a
+      // changed order's new version, or the one it holds): what a takeover restores when the
+      // golden row did not make it. An order that never had a version records 0.
+      const stamps = new Map<string, { version: number; at: number } | undefined>();
       for (const row of lakeRows) {
         let stamp = stamps.get(row.order_id);
-        if (stamp === undefined) {
-          const c = changed.get(row.order_id);
-          stamp = c === undefined ? { version: versionOf(row.order_id), at } : { version: c.version, at: c.view === null ? at : Date.parse(c.view.updated_at) };
+        if (!stamps.has(row.order_id)) {
+          const head = store.head(row.order_id);
+          stamp = head === undefined ? undefined : { version: head.version, at: head.updatedAt };
           stamps.set(row.order_id, stamp);
         }
-        row.order_version = stamp.version;
-        row.ingested_at = stamp.at;
+        row.order_version = stamp?.version ?? 0;
+        row.order_version_at = stamp?.at ?? at;
+        row.ingested_at = at;
       }
       sink.writeEvents(lakeRows);
       for (const c of changes) {
         dirty.set(c.orderId, {
           change: c,
           ownerPartition: owners.get(c.orderId) ?? 0,
-          updatedAt: c.view ? Date.parse(c.view.updated_at) : at,
+          updatedAt: store.head(c.orderId)?.updatedAt ?? at,
           configVersion: configs.get(c.orderId) ?? '',
         });
       }
@@ -306,7 +291,6 @@ export function createMergeStage(deps: {
       for (const order of orders) {
         const { orderId, version, updatedAt } = order;
         dirty.delete(orderId);
-        tombstones.delete(orderId);
         if (order.dormant) {
           store.markDormant(orderId, version, updatedAt, order.isDeleted);
           summary.dormant++;
@@ -317,7 +301,6 @@ export function createMergeStage(deps: {
         summary.events += order.events.length;
         const view = store.get(orderId);
         const deleted = view === null && store.isDeleted(orderId);
-        if (deleted) tombstones.set(orderId, version);
         if (version > order.goldenVersion && (view !== null || deleted)) {
           catchUp.push(toGoldenRow(orderId, view, version, updatedAt, ownerPartition));
           summary.behind++;
@@ -329,9 +312,6 @@ export function createMergeStage(deps: {
       metrics?.ordersInMemory.set(store.liveCount);
       metrics?.ordersDormant.set(store.dormantCount);
       return summary;
-    },
-    forget(orderIds) {
-      for (const orderId of orderIds) tombstones.delete(orderId);
     },
   };
   return stage;

@@ -76,7 +76,7 @@ export {
 } from './clickhouse/order-search-reader.js';
 export { MAX_ORDER_EVENTS, readOrderEvents, type StoredEvent } from './clickhouse/order-events-reader.js';
 export { loadShipmentLinkFacts, type ShipmentLinkFact } from './clickhouse/shipment-link-reader.js';
-export { LAKE_VERSION_MIGRATION } from './clickhouse/lake-version-migration.js';
+export { LAKE_VERSION_AT_MIGRATION, LAKE_VERSION_MIGRATION } from './clickhouse/lake-version-migration.js';
 export {
   ordersTouchedInWindow,
   unknownOrderMessagesInWindow,

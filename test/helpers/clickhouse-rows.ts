@@ -21,6 +21,7 @@ export function lakeRow(orderId: string, n: number, overrides: Partial<LakeRow> 
     ingested_at: T0 + n + 10,
     payload: JSON.stringify(event),
     order_version: 0,
+    order_version_at: T0 + n + 10,
     config_version: '',
     ...overrides,
   };

@@ -79,10 +79,7 @@ export function createKafkaMergeWorker(deps: {
         evicted.push(orderId);
       }
     }
-    if (evicted.length > 0) {
-      merge.forget(evicted);
-      deps.onEvicted?.(evicted);
-    }
+    if (evicted.length > 0) deps.onEvicted?.(evicted);
     return evicted.length;
   }
 
@@ -206,7 +203,7 @@ export function createKafkaMergeWorker(deps: {
     for (const { orderId } of slice) {
       if (!unconfirmed.has(orderId)) continue;
       const held = heldVersion(orderId);
-      if (held === null) continue; // asleep again already, or deleted in memory: with a later event
+      if (held === null) continue; // asleep again already: with a later event
       unconfirmed.delete(orderId);
       versions.push(held);
     }
@@ -214,14 +211,15 @@ export function createKafkaMergeWorker(deps: {
   }
 
   /**
-   * The version an order holds, to re-publish: its view, or its delete when it sleeps deleted (an
-   * order deleted before it ever had a view has no version, and nothing to publish).
+   * The version an order holds, to re-publish: its view, or its delete (held or asleep; an order
+   * deleted before it ever had a view has no version, and nothing to publish). null also for an
+   * order asleep with a view: it is woken, and re-published, with a later event of its own.
    */
   function heldVersion(orderId: string): GoldenVersion | null {
     const view = store.get(orderId);
     if (view !== null) return { orderId, version: view.version, view, changedFields: allViewFields() };
-    const asleep = store.dormant(orderId);
-    if (asleep?.deleted === true && asleep.version > 0) return { orderId, version: asleep.version, view: null, changedFields: allViewFields() };
+    const head = store.isDeleted(orderId) ? store.head(orderId) : undefined;
+    if (head !== undefined) return { orderId, version: head.version, view: null, changedFields: allViewFields() };
     return null;
   }
 

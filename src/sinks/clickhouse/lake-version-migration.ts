@@ -14,3 +14,18 @@ export const LAKE_VERSION_MIGRATION: Migration = {
   name: 'lake_events_order_version',
   statements: (db) => [`ALTER TABLE ${qualifiedTable(db, TABLES.lake)} ADD COLUMN IF NOT EXISTS order_version UInt64 DEFAULT 0`],
 };
+
+/**
+ * `lake_events.order_version_at`: the `updated_at` of the version `order_version` records, on
+ * every row (a re-delivery or an event that changed nothing carries the time of the version the
+ * order had then). A takeover restores an order whose golden row lags the lake at that time; before
+ * this column it took the earliest `ingested_at` among the rows of that version, which a background
+ * merge can lose when a later copy of the same event replaces the first (ReplacingMergeTree keeps
+ * the last insert), and the restored version was re-published on the golden changelog with another
+ * `updated_at`. Rows stored before read their `ingested_at`, the old answer.
+ */
+export const LAKE_VERSION_AT_MIGRATION: Migration = {
+  version: 12,
+  name: 'lake_events_order_version_at',
+  statements: (db) => [`ALTER TABLE ${qualifiedTable(db, TABLES.lake)} ADD COLUMN IF NOT EXISTS order_version_at DateTime64(3, 'UTC') DEFAULT ingested_at`],
+};

@@ -6,7 +6,7 @@ import { qualifiedTable } from './identifier.js';
 import { TABLES } from './table-names.js';
 import { CASE_TABLE_MIGRATION } from './case-row.js';
 import { HEALTH_VIEWS_MIGRATION } from './health-views.js';
-import { LAKE_VERSION_MIGRATION } from './lake-version-migration.js';
+import { LAKE_VERSION_AT_MIGRATION, LAKE_VERSION_MIGRATION } from './lake-version-migration.js';
 import { MASKED_VIEWS_MIGRATION } from './masked-views.js';
 import { CONFIG_VERSIONS_MIGRATION } from './config-versions.js';
 import { DEAD_LETTER_REDRIVES_MIGRATION } from './dead-letter-redrives.js';
@@ -137,6 +137,8 @@ export const MIGRATIONS: readonly Migration[] = [
   DEAD_LETTER_REDRIVES_MIGRATION,
   // Live reload (issue 13): the shared log of configuration versions, and the version behind each lake and golden row.
   CONFIG_VERSIONS_MIGRATION,
+  // Each lake row records when the version it records was made: a takeover restores it exactly.
+  LAKE_VERSION_AT_MIGRATION,
 ];
 
 /** A migration recorded in `schema_migrations`. */

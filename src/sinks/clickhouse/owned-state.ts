@@ -18,8 +18,8 @@ export interface OwnedOrderState {
   goldenVersion: number;
   /**
    * `updated_at` of `version`, epoch ms: from the golden row, or when the lake is ahead of it, the
-   * `ingested_at` of the first lake rows stored with that version (the merge stamps them with the
-   * view's `updated_at`); with neither, the latest `ingested_at` of its events.
+   * `order_version_at` the lake rows of that version record (the merge stamps every row with the
+   * `updated_at` of the version it records); with neither, the latest `ingested_at` of its events.
    */
   updatedAt: number;
   /** The order was deleted (per its newest golden row): it keeps no view, and must not come back whatever arrives later. */
@@ -62,10 +62,10 @@ const HEAD_COLUMNS = `order_id, max(version) AS head_version,
             argMax(status, version) AS head_status`;
 
 // Over every stored copy, not FINAL: re-deliveries share the sort key, and whichever copy a merge
-// keeps carries at least the version of the first (see `LakeRow.order_version`). Among the rows of
-// the highest version, the earliest was stored by the batch that made it.
+// keeps carries at least the version of the first, and the time that version was made (rows
+// stored before migration 12 read their `ingested_at` there: the earliest is the batch that made it).
 const LAKE_HEAD_COLUMNS = `order_id, max(order_version) AS lake_version,
-            argMax(toUnixTimestamp64Milli(ingested_at), (order_version, -toUnixTimestamp64Milli(ingested_at))) AS lake_version_at`;
+            argMax(toUnixTimestamp64Milli(order_version_at), (order_version, -toUnixTimestamp64Milli(order_version_at))) AS lake_version_at`;
 
 /**
  * Loads the stored state of every order owned by `partitions`: the events from `lake_events`

@@ -38,10 +38,9 @@ describe('chaos (short): kills, a broker restart and a ClickHouse outage under l
     expect(report.committedDuringOutage).toBe(0);
     // Consumption pauses instead of buffering the backlog: no worker grew by more than 200 MiB.
     expect(report.outageRssMb!.peak - report.outageRssMb!.before).toBeLessThan(200);
-    // A version re-sent after a SIGKILL with a view other than the killed worker's copy: an open bug
-    // (README "Golden changelog topic"), seen once here and once in kafka-restart; at most one.
+    // A version re-sent after a SIGKILL carries exactly the killed worker's copy, `updated_at` included.
     if (report.changelog.conflicts > 0) console.log(`[chaos] changelog conflicts: ${report.changelog.examples.join('; ')}`);
-    expect(report.changelog.conflicts).toBeLessThanOrEqual(1);
+    expect(report.changelog.conflicts).toBe(0);
     expect(report.changelog.regressions).toBe(0);
     expect(report.changelog.behindTable).toBe(0);
     expect(report.shutdownCodes).toEqual([0, 0]);

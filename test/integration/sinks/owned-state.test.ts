@@ -74,8 +74,9 @@ describe('state rebuild reads (chDB)', () => {
 
   describe('when golden rows lag the lake', () => {
     /** Events of `orderId` stored with the versions their batches led to, each batch at its own time. */
-    function lakeBatch(orderId: string, ns: number[], version: number, ingestedAt: number, owner = 0) {
-      return ns.map((n) => lakeRow(orderId, n, { order_version: version, ingested_at: ingestedAt, owner_partition: owner }));
+    /** `versionAt`: when `version` was made (default: when stored, the batch that made it). */
+    function lakeBatch(orderId: string, ns: number[], version: number, ingestedAt: number, owner = 0, versionAt?: number) {
+      return ns.map((n) => lakeRow(orderId, n, { order_version: version, ingested_at: ingestedAt, owner_partition: owner, order_version_at: versionAt ?? ingestedAt }));
     }
 
     it('restores the highest version either table records, taken over every stored copy', async () => {
@@ -87,7 +88,13 @@ describe('state rebuild reads (chDB)', () => {
       sink.writeGolden([goldenRow('SO-B', 5), goldenRow('SO-C', 2)]);
       // SO-D: events only, no golden row yet.
       sink.writeEvents(lakeBatch('SO-D', [0, 1], 2, T0 + 70));
+      // SO-E: golden row at 1; its event 1 made version 2 at T0+200 (that golden row never made it).
+      sink.writeEvents([...lakeBatch('SO-E', [0], 1, T0 + 10, 0, T0 + 10), ...lakeBatch('SO-E', [1], 2, T0 + 200, 0, T0 + 200)]);
+      sink.writeGolden([goldenRow('SO-E', 1)]);
       await sink.flush();
+      // Event 1 of SO-E re-delivered later (a source duplicate): stored at T0+900, it records the
+      // version the order held and when that version was made.
+      sink.writeEvents(lakeBatch('SO-E', [1], 2, T0 + 900, 0, T0 + 200));
       // A re-delivery of SO-A's event 1 changed nothing: it carries the version the order had.
       sink.writeEvents(lakeBatch('SO-A', [1], 3, T0 + 900));
       // A stray copy carrying less: the restore takes the maximum over all copies, not FINAL's.
@@ -96,11 +103,12 @@ describe('state rebuild reads (chDB)', () => {
 
       const check = async () => {
         const states = new Map((await loadOwnedState({ ...db, partitions: [0] })).map((s) => [s.orderId, s]));
-        expect([...states.keys()]).toEqual(['SO-A', 'SO-B', 'SO-C', 'SO-D']);
+        expect([...states.keys()]).toEqual(['SO-A', 'SO-B', 'SO-C', 'SO-D', 'SO-E']);
         expect(states.get('SO-A')).toMatchObject({ version: 3, goldenVersion: 2, updatedAt: T0 + 300, isDeleted: false, dormant: false });
         expect(states.get('SO-A')!.events).toHaveLength(3);
         expect(states.get('SO-B')).toMatchObject({ version: 5, goldenVersion: 5, updatedAt: T0 + 5 });
         expect(states.get('SO-C')).toMatchObject({ version: 2, goldenVersion: 2, updatedAt: T0 + 2 });
+        expect(states.get('SO-E')).toMatchObject({ version: 2, goldenVersion: 1, updatedAt: T0 + 200 });
         return states;
       };
       const before = await check();
@@ -113,7 +121,8 @@ describe('state rebuild reads (chDB)', () => {
       ]);
 
       // A background merge keeps one copy per event (the last written): SO-A's copy still records
-      // version 3, and the earliest row of that version still dates it.
+      // version 3, and the earliest row of that version still dates it; SO-E's only row of version
+      // 2 is now the re-delivered copy, which still dates the version when it was made.
       await db.client.command({ query: `OPTIMIZE TABLE \`${db.database}\`.lake_events FINAL` });
       const after = await check();
       expect(after.get('SO-D')).toMatchObject({ version: 2 }); // its event 0 still records 2

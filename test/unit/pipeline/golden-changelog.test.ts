@@ -183,7 +183,7 @@ function ownedState(stored: readonly LakeRow[]): OwnedOrderState[] {
     const events = new Map<string, unknown>();
     for (const r of rows) events.set(r.event_uid, r.payload);
     const head = rows.reduce((a, r) => ((r.order_version ?? 0) > (a.order_version ?? 0) ? r : a));
-    return { orderId, version: head.order_version ?? 0, goldenVersion: 0, updatedAt: head.ingested_at, isDeleted: false, dormant: false, events: [...events.values()] };
+    return { orderId, version: head.order_version ?? 0, goldenVersion: 0, updatedAt: head.order_version_at ?? head.ingested_at, isDeleted: false, dormant: false, events: [...events.values()] };
   });
 }
 
@@ -320,6 +320,50 @@ describe('the merge worker publishes every golden version', () => {
     // Only once: later duplicates publish nothing more.
     await (await b.batch([created('SO-1', 2)])).acknowledged;
     expect(kafka.records()).toHaveLength(2);
+  });
+
+  it('after a takeover, re-publishes a delete a crash stored in the lake but never got onto the topic', async () => {
+    const reg = await registry();
+    const kafka = recordingProducer();
+    const lake = memorySink();
+    const a = await mergeWorker(kafka, reg, lake);
+    await (await a.batch([created('SO-1')])).acknowledged;
+    kafka.fail(1);
+    await (await a.batch([crmOrderDelete('SO-1', 9000)])).acknowledged.catch(() => undefined);
+    expect(lake.stored.map((r) => r.order_version)).toEqual([1, 2]);
+
+    // B holds SO-1 deleted at version 2; the re-delivered delete is a duplicate, yet the delete is published.
+    const b = await mergeWorker(kafka, reg, memorySink(), lake.stored);
+    expect(b.store.isDeleted('SO-1')).toBe(true);
+    await (await b.batch([crmOrderDelete('SO-1', 9000)])).acknowledged;
+    expect((await versionsOnTopic(kafka, reg)).map(([id, v, deleted]) => [id, v, deleted])).toEqual([
+      ['SO-1', 1, false],
+      ['SO-1', 2, true],
+    ]);
+  });
+
+  it('a version re-published after a takeover is the one first published, even when the lake kept only a later copy of its events', async () => {
+    const reg = await registry();
+    const kafka = recordingProducer();
+    const lake = memorySink();
+    const a = await mergeWorker(kafka, reg, lake);
+    await (await a.batch([created('SO-1')])).acknowledged;
+    await (await a.batch([created('SO-1', 2)])).acknowledged;
+    // A source duplicate of the event that made v2, merged later: it changes nothing, and its row
+    // records v2 and when v2 was made, not when it was stored.
+    await (await a.batch([created('SO-1', 2)])).acknowledged;
+    const [, second, again] = lake.stored;
+    expect([second!.order_version, again!.order_version, again!.order_version_at]).toEqual([2, 2, second!.order_version_at]);
+    expect(again!.ingested_at).toBeGreaterThan(second!.ingested_at);
+
+    // A background merge keeps the last copy of each event; B restores v2 from it (no golden row)
+    // and re-publishes it with the re-delivered event: the same record as A's, updated_at included.
+    const kept = [...new Map(lake.stored.map((r) => [r.event_uid, r])).values()];
+    const b = await mergeWorker(kafka, reg, memorySink(), kept);
+    await (await b.batch([created('SO-1', 2)])).acknowledged;
+    const records = kafka.records();
+    expect(records).toHaveLength(3);
+    expect((await decode(reg, records[2]!.value!)).view).toEqual((await decode(reg, records[1]!.value!)).view);
   });
 
   it('after a takeover, re-publishes that version before the next one when the re-delivered batch brings new events too', async () => {

@@ -317,8 +317,6 @@ describe('lake rows of the merge stage', () => {
     const s = stage();
     s.merge.restore([{ orderId: 'SO-3', version: 6, goldenVersion: 6, updatedAt: T0, isDeleted: true, dormant: false, events: [crmOrder({ order_id: 'SO-3', row_version: 1 }), crmOrderDelete('SO-3', 9000)] }], 0);
     expect(await s.merge.merge([s.item(crmOrder({ order_id: 'SO-3', row_version: 2 }), 0)])).toEqual([]);
-    expect(s.lanes.buffered().lake.map((r) => r.order_version)).toEqual([6]);
-    s.merge.forget(['SO-3']);
-    s.store.evict('SO-3');
+    expect(s.lanes.buffered().lake.map((r) => [r.order_version, r.order_version_at])).toEqual([[6, T0]]);
   });
 });
