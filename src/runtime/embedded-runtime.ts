@@ -82,10 +82,10 @@ export async function createEmbeddedRuntime(
   const storage = await createStorage(config, logger, { ...options, metrics });
   const now = options.clock ?? Date.now;
   const { store, feed, ingestor: fixedIngestor, merge, linker, deadLetters } = createStages(config, logger, { codec, storage, metrics, now, linkTopic: trackingTopicOf(codec) });
-  const restored = options.rebuild ? await rebuildState(storage, merge, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS) : [];
+  const restored = options.rebuild ? await rebuildState(storage, { merge, store }, [0], logger, config.ORDERLAKE_DORMANT_AFTER_MS) : [];
   const health = (options.health ?? config.ORDERLAKE_HEALTH === 'on') ? await createHealth(config, logger, storage, metrics, { now }) : null;
   if (health && options.rebuild) {
-    await restoreHealth(health, storage, { store, merge }, { partitions: [0], withShared: true, orderIds: restored.map((r) => r.orderId), ownerPartition: () => 0 }, logger);
+    await restoreHealth(health, storage, { store, merge }, { partitions: [0], withShared: true, restored, ownerPartition: () => 0 }, logger);
   }
   let inFlight = 0;
   const liveOptions = typeof options.liveReload === 'object' ? options.liveReload : {};

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { type GoldenStore } from '../golden/index.js';
+import { type GoldenStore, type GoldenView } from '../golden/index.js';
 import {
   loadStoredCases,
   ordersWithExceptionsAndNoCase,
@@ -17,6 +17,7 @@ import type { Metrics } from '../metrics.js';
 import type { MergeItem, MergeStage } from '../pipeline/merge-stage.js';
 import { OrderlakeError } from '../errors.js';
 import { type Storage } from './storage.js';
+import type { RestoredOrder } from './state-rebuild.js';
 
 /**
  * The health stage of a worker: the rules of `pipelines/rules/`, cases written to ClickHouse and
@@ -79,7 +80,7 @@ export async function restoreHealth(
   health: HealthStage,
   storage: Storage,
   stages: { store: GoldenStore; merge: Pick<MergeStage, 'wake'> },
-  scope: { partitions: number[]; withShared: boolean; orderIds: readonly string[]; ownerPartition: (orderId: string) => number },
+  scope: { partitions: number[]; withShared: boolean; restored: readonly RestoredOrder[]; ownerPartition: (orderId: string) => number },
   logger: Logger,
 ): Promise<void> {
   const { store, merge } = stages;
@@ -89,12 +90,15 @@ export async function restoreHealth(
     (orderId) => store.dormant(orderId) !== undefined,
   );
   if (asleep.length > 0) await merge.wake(asleep.map((orderId) => ({ orderId, ownerPartition: scope.ownerPartition(orderId) })));
-  const views = [];
-  for (const orderId of new Set([...scope.orderIds, ...asleep])) {
+  // Restored orders are judged with the view they were restored with: a quiet closed one may have
+  // fallen asleep again since (its case would otherwise be lost when it died with the worker).
+  const views = new Map<string, { type: 'view'; orderId: string; view: GoldenView; version: number }>();
+  for (const { orderId, view } of scope.restored) if (view !== null) views.set(orderId, { type: 'view', orderId, view, version: view.version });
+  for (const orderId of asleep) {
     const view = store.get(orderId);
-    if (view !== null) views.push({ type: 'view' as const, orderId, view, version: view.version });
+    if (view !== null) views.set(orderId, { type: 'view', orderId, view, version: view.version });
   }
-  const changes = health.apply(views);
+  const changes = health.apply([...views.values()]);
   logger.info({ partitions: scope.partitions, cases: stored.length, woken: asleep.length, changed: changes.length }, 'exception cases restored');
 }
 

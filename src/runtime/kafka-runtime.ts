@@ -154,9 +154,9 @@ export async function createKafkaRuntime(
       rebuildFailed.delete(p);
     }
     try {
-      const restored = await rebuildState(storage, merge, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS);
+      const restored = await rebuildState(storage, { merge, store }, partitions, logger, config.ORDERLAKE_DORMANT_AFTER_MS);
       for (const { orderId, partition } of restored) partitionOfOrder.set(orderId, partition);
-      if (health) await restoreHealth(health, storage, { store, merge }, { partitions, withShared: false, orderIds: restored.map((r) => r.orderId), ownerPartition: (orderId) => partitionOfOrder.get(orderId) ?? partitions[0]! }, logger);
+      if (health) await restoreHealth(health, storage, { store, merge }, { partitions, withShared: false, restored, ownerPartition: (orderId) => partitionOfOrder.get(orderId) ?? partitions[0]! }, logger);
       return restored;
     } catch (err) {
       for (const p of partitions) rebuildFailed.add(p);

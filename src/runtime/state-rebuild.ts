@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { CLOSED_STATUSES, type LinkInput } from '../golden/index.js';
+import { CLOSED_STATUSES, type GoldenStore, type GoldenView, type LinkInput } from '../golden/index.js';
 import {
   loadOrderStates,
   loadOwnedState,
@@ -11,30 +11,39 @@ import { toDeadLetter } from '../pipeline/dead-letter.js';
 import { OrderlakeError } from '../errors.js';
 import { type Storage } from './storage.js';
 
+/** An order a rebuild restored: its owning partition, and its view right after the restore. */
+export interface RestoredOrder {
+  orderId: string;
+  partition: number;
+  view: GoldenView | null;
+}
+
 /**
  * Restores the in-memory golden state of the orders owned by `partitions` from ClickHouse, without
  * raising versions: each order comes back at the highest version its lake or golden rows record
  * (see `loadOwnedState`), and the merge stage writes the golden row of any order whose golden row
  * lagged its events (`MergeStage.restore`). With `dormantAfterMs` > 0, closed orders quiet for that
  * long stay in ClickHouse, held as dormant (restored when an event arrives). Returns every order of
- * those partitions with its owning partition, dormant ones included.
+ * those partitions with its owning partition, dormant ones included, and the view it was restored
+ * with (null when asleep or deleted): read right after each partition's restore, because a quiet
+ * closed order restored held may fall asleep again before the caller gets to judge it (health).
  */
 export async function rebuildState(
   storage: Storage,
-  merge: Pick<MergeStage, 'restore'>,
+  stages: { merge: Pick<MergeStage, 'restore'>; store: Pick<GoldenStore, 'get'> },
   partitions: number[],
   logger: Logger,
   dormantAfterMs = 0,
-): Promise<Array<{ orderId: string; partition: number }>> {
+): Promise<RestoredOrder[]> {
   const started = performance.now();
-  const restored: Array<{ orderId: string; partition: number }> = [];
+  const restored: RestoredOrder[] = [];
   const total = { orders: 0, dormant: 0, events: 0, behind: 0 };
   const sleepClosed = dormantAfterMs > 0 ? { updatedBefore: Date.now() - dormantAfterMs, statuses: CLOSED_STATUSES } : undefined;
   for (const partition of partitions) {
     const owned = await loadOwnedState({ client: storage.client, database: storage.database, partitions: [partition], ...(sleepClosed ? { sleepClosed } : {}) });
-    const summary = merge.restore(owned, partition);
+    const summary = stages.merge.restore(owned, partition);
     for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += summary[key];
-    for (const order of owned) restored.push({ orderId: order.orderId, partition });
+    for (const order of owned) restored.push({ orderId: order.orderId, partition, view: stages.store.get(order.orderId) });
   }
   logger.info({ partitions, ...total, ms: Math.round(performance.now() - started) }, 'golden state rebuilt from ClickHouse');
   return restored;
