@@ -6,14 +6,16 @@ import { OrderlakeError } from '../errors.js';
 import { formatSummary, runSandboxCommand } from '../runtime/run-sandbox.js';
 
 export const SANDBOX_HELP = `Usage: orderlake sandbox --pipelines DIR --from TIME --to TIME [--rules DIR] [--orders FILTER]
-                        [--json FILE] [--html FILE] [--database NAME] [--data-dir DIR] [--batch N]
+                        [--json FILE] [--html FILE] [--database NAME] [--data-dir DIR] [--batch N] [--no-cases]
 
 Tries candidate pipeline files on recorded history: every order touched in the window (Kafka time,
 FROM included, TO excluded) is rebuilt from all its stored source messages (raw_events), decoded and
 normalized with the candidate files and merged, and compared with production's golden_orders.
-Prints a summary with progress; nothing is written to ClickHouse.
+Exception cases: the order rules run on each order's history twice, production's rules on the views
+production's pipelines give and the candidate rules on the candidate's views, and the cases are
+diffed. Prints a summary with progress; nothing is written to ClickHouse.
   --pipelines DIR  candidate pipeline files (checked like start checks them)
-  --rules DIR      candidate rule files: checked; exception cases are not recomputed (see README)
+  --rules DIR      candidate rule files (default: production's, <pipelines>/rules of the config)
   --from, --to     ISO-8601 times (2026-11-22T10:00:00Z) or epoch milliseconds
   --orders FILTER  comma-separated order ids; '*' matches any characters (SO-0001*)
   --json FILE      the full report as JSON
@@ -22,6 +24,7 @@ Prints a summary with progress; nothing is written to ClickHouse.
   --data-dir DIR   chDB data directory (default ORDERLAKE_DATA_DIR/lake; ignored with CLICKHOUSE_URL);
                    chDB allows one process per directory: stop 'orderlake start' first
   --batch N        orders per batch (default 200): what bounds memory
+  --no-cases       compare views only (no second decoding, no rules)
   --quiet          no progress lines`;
 
 /** A time flag: ISO-8601 or epoch ms. */
@@ -58,6 +61,7 @@ export async function sandboxCommand(config: Config, logger: Logger, args: strin
       'data-dir': { type: 'string' },
       batch: { type: 'string', default: '200' },
       quiet: { type: 'boolean', default: false },
+      'no-cases': { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 0 || !values.pipelines || !values.from || !values.to) {
@@ -81,6 +85,7 @@ export async function sandboxCommand(config: Config, logger: Logger, args: strin
     database,
     dataPath: values['data-dir'] ? path.resolve(values['data-dir']) : path.join(config.paths.data, 'lake'),
     batchOrders,
+    cases: !values['no-cases'],
     progress: values.quiet ? () => {} : (line) => process.stderr.write(line + '\n'),
   });
   console.log(formatSummary(report));

@@ -1,4 +1,5 @@
-import { show, type SandboxReport } from './sandbox-report.js';
+import { caseOutcome, type CaseState } from './case-diff.js';
+import { show, showDuration, type SandboxReport } from './sandbox-report.js';
 
 function esc(v: unknown): string {
   return String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -11,10 +12,31 @@ function table(head: readonly string[], rows: ReadonlyArray<readonly unknown[]>)
     .join('')}</tbody></table>`;
 }
 
+function caseCell(state: CaseState | null): string {
+  if (state === null) return caseOutcome(state);
+  return `${caseOutcome(state)}; ${state.severity}; threshold ${showDuration(state.threshold_ms)}; since ${state.since}; due ${state.due_at ?? '-'}${
+    state.resolved_at ? `; resolved ${state.resolved_at}` : ''
+  }`;
+}
+
+function casesHtml(report: SandboxReport): string {
+  const c = report.cases;
+  if (!c.computed) return `<p>Not computed: ${esc(c.note)}.</p>`;
+  const rows = c.orders.flatMap((o) => o.cases.map((d) => [o.order_id, d.rule, d.change, caseCell(d.before), caseCell(d.after), d.fields.join(', ') || '—']));
+  return `<p>${esc(c.note)}; judged until <code>${esc(c.judged_until)}</code>. Rules: production ${esc(c.rules.production.join(', ') || 'none')}; candidate ${esc(
+    c.rules.candidate.join(', ') || 'none',
+  )}.</p>
+${table(['rule', 'opened', 'closed', 'changed'], Object.entries(c.by_rule).map(([rule, n]) => [rule, n.opened, n.closed, n.changed]))}
+<h3>Cases per order (${c.orders.length} orders)</h3>${table(['order', 'rule', 'change', 'production (before)', 'candidate (after)', 'fields changed'], rows)}
+<h3>Limits</h3><ul>${c.limits.map((l) => `<li>${esc(l)}</li>`).join('')}${
+    c.rules.left_out.length > 0 ? `<li>not judged: ${esc(c.rules.left_out.join(', '))}</li>` : ''
+  }</ul>`;
+}
+
 /**
  * The report as one self-contained HTML page (no script, no external style or font): the same
- * totals, status moves, exceptions, per-order field changes, dead letters and left-out orders as the
- * JSON report, every value escaped.
+ * totals, status moves, exceptions, per-order field changes, dead letters, left-out orders and
+ * exception-case differences as the JSON report, every value escaped.
  */
 export function renderHtmlReport(report: SandboxReport): string {
   const t = report.totals;
@@ -28,6 +50,10 @@ export function renderHtmlReport(report: SandboxReport): string {
     ['Orders left out (no raw messages)', t.orders_incomplete],
     ['Tracking messages with no order', t.unlinked_tracking],
     ['Events routed outside the compared orders', t.events_outside],
+    ['Exception cases opened (candidate only)', t.cases_opened],
+    ['Exception cases closed (production only)', t.cases_closed],
+    ['Exception cases changed', t.cases_changed],
+    ['Orders whose cases differ', t.orders_cases_changed],
   ];
   const orders = report.orders
     .map(
@@ -60,7 +86,7 @@ th{background:#f1f3f6;font-family:system-ui,sans-serif}.tag{background:#eef;bord
 <h2>Dead letters the candidate would create</h2>${dl(report.dead_letters.created)}
 <h2>Dead letters the candidate would cure</h2>${dl(report.dead_letters.cured)}
 <h2>Orders left out</h2>${table(['order', 'lake events without a raw message'], report.incomplete.map((i) => [i.order_id, i.missing_messages]))}
-<h2>Exception cases</h2><p>Not recomputed: ${esc(report.cases.note)}.</p>
+<h2>Exception cases</h2>${casesHtml(report)}
 </body></html>
 `;
 }

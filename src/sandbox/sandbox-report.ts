@@ -1,3 +1,4 @@
+import { caseOutcome, type CaseTotals, type OrderCasesDiff } from './case-diff.js';
 import type { FieldChange } from './view-diff.js';
 
 /** How one order's golden view differs between production and the candidate. */
@@ -47,6 +48,14 @@ export interface SandboxReport {
     unlinked_tracking: number;
     /** Candidate events routed to an order outside the compared set (its view is then not compared). */
     events_outside: number;
+    /** Exception cases only the candidate opens (0 when cases are not computed). */
+    cases_opened: number;
+    /** Cases production's files open that the candidate does not. */
+    cases_closed: number;
+    /** Cases both open, with another outcome (severity, status, at risk / breached, due time...). */
+    cases_changed: number;
+    /** Orders whose cases differ. */
+    orders_cases_changed: number;
   };
   /** Orders per canonical-status move, most first. */
   status_moves: Array<{ from: string | null; to: string | null; orders: number }>;
@@ -56,9 +65,44 @@ export interface SandboxReport {
   dead_letters: { created: DeadLetterDiff[]; cured: DeadLetterDiff[] };
   /** Orders left out of the comparison, with how many lake events lack their raw message. */
   incomplete: Array<{ order_id: string; missing_messages: number }>;
-  /** Exception cases (health rules) are not recomputed by the sandbox; see README. */
-  cases: { computed: false; note: string };
+  /**
+   * Exception cases: the order rules run twice on each compared order's history, production's rules
+   * on production's pipelines' views and the candidate's on the candidate's (see README).
+   */
+  cases: SandboxCases;
   seconds: number;
+}
+
+export interface SandboxCases {
+  /** false when the run was asked not to compute cases (then everything below is empty). */
+  computed: boolean;
+  /** How the cases were computed, in one sentence. */
+  note: string;
+  /** What the case comparison leaves out. */
+  limits: string[];
+  /** The order rules judged on each side, by name. */
+  rules: { production: string[]; candidate: string[]; left_out: string[] };
+  /** The event time every order's rules are finally judged at (the window's end), ISO-8601 UTC. */
+  judged_until: string | null;
+  by_rule: CaseTotals['by_rule'];
+  /** Orders whose cases differ, sorted by order id. */
+  orders: OrderCasesDiff[];
+}
+
+/** Milliseconds as a short duration (`45m`, `1h30m`, `90s`). */
+export function showDuration(ms: number): string {
+  if (ms % 60_000 !== 0) return `${ms / 1000}s`;
+  const minutes = ms / 60_000;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return h === 0 ? `${m}m` : m === 0 ? `${h}h` : `${h}h${m}m`;
+}
+
+/** A case diff as one line: `paid-not-released: (no case) -> at risk, open (threshold 20m, due ...)`. */
+export function caseDiffLine(d: OrderCasesDiff['cases'][number]): string {
+  const side = (s: typeof d.before) =>
+    s === null ? caseOutcome(s) : `${caseOutcome(s)} [${s.severity}, threshold ${showDuration(s.threshold_ms)}, due ${s.due_at ?? '-'}]`;
+  return `${d.rule} ${d.change}: ${side(d.before)} -> ${side(d.after)}${d.fields.length > 0 ? ` (${d.fields.join(', ')})` : ''}`;
 }
 
 /** A readable terminal summary of a report. */
@@ -90,7 +134,14 @@ export function formatSummary(report: SandboxReport, maxOrders = 20): string {
     }
     if (report.orders.length > maxOrders) lines.push(`    … ${report.orders.length - maxOrders} more in the JSON or HTML report`);
   }
-  lines.push(`  exception cases   not recomputed (${report.cases.note})`);
+  if (!report.cases.computed) lines.push(`  exception cases   not computed (${report.cases.note})`);
+  else {
+    lines.push(`  exception cases   ${t.cases_opened} opened, ${t.cases_closed} closed, ${t.cases_changed} changed (${t.orders_cases_changed} orders)`);
+    for (const [rule, n] of Object.entries(report.cases.by_rule)) lines.push(`    ${rule}: ${n.opened} opened, ${n.closed} closed, ${n.changed} changed`);
+    for (const o of report.cases.orders.slice(0, maxOrders)) for (const d of o.cases) lines.push(`    ${o.order_id} ${caseDiffLine(d)}`);
+    if (report.cases.orders.length > maxOrders) lines.push(`    … ${report.cases.orders.length - maxOrders} more orders in the JSON or HTML report`);
+    if (report.cases.rules.left_out.length > 0) lines.push(`    not judged (need every source at once): ${report.cases.rules.left_out.join(', ')}`);
+  }
   lines.push(`  time              ${report.seconds} s`);
   return lines.join('\n');
 }
