@@ -152,6 +152,12 @@ export const ERROR_CODES = {
    * or reader schema changed). Logged with each file, path and reason; the running version stays.
    */
   OL_ERR_CONFIG_RELOAD_REFUSED: { retriable: false, summary: 'live configuration change refused' },
+  /**
+   * `POST /admin/sandbox` while another sandbox run is going on in this process: runs go one at a
+   * time (each reads the lake's history in batches and holds the API's reader client meanwhile).
+   * 409; try again when it is over.
+   */
+  OL_ERR_SANDBOX_BUSY: { retriable: true, summary: 'a sandbox run is already in progress' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ERROR_CODES } from '../errors.js';
 import type { DeadLetterRow, DeadLetterWithRedrives, RedriveRow, SelectionCursor } from '../sinks/index.js';
 import type { IngestOutcome, Ingestor } from './ingest.js';
@@ -41,18 +40,6 @@ export function rawMessageOf(row: DeadLetterRow): RawMessage {
     ...(row.file !== '' ? { file: row.file } : {}),
     ...(row.line > 0 ? { line: row.line } : {}),
   };
-}
-
-/**
- * A version of a set of pipeline files: a hash of their names and contents, independent of the
- * order they are listed in and of their modification times.
- */
-export function contentVersion(files: ReadonlyArray<{ name: string; text: string }>): string {
-  const hash = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    hash.update(f.name).update('\u0000').update(f.text).update('\u0000');
-  }
-  return `sha256:${hash.digest('hex').slice(0, 16)}`;
 }
 
 /** Which dead letters a re-drive takes. Times are epoch ms. */

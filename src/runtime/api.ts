@@ -11,7 +11,10 @@ import type { Storage } from './storage.js';
 import type { ConfigStatus } from './live-reload.js';
 import type { Codec } from './codec.js';
 import type { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js';
-import { createRedrive, embeddedApply, kafkaRedriveApply, pipelinesVersion } from './redrive.js';
+import { createRedrive, embeddedApply, kafkaRedriveApply, runningPipelines } from './redrive.js';
+import { readConfigSet, type LiveConfig } from '../live-config/index.js';
+import { registerSandboxRoutes } from '../api/routes/sandbox.js';
+import { runSandboxOn } from './run-sandbox.js';
 
 /** What the API needs of a runtime: both modes' runtimes fit. */
 export interface ApiRuntime {
@@ -26,7 +29,7 @@ export interface ApiRuntime {
   /** The linker whose waiting shipments this worker reports as orphans (embedded mode). */
   linker?: ShipmentLinker;
   /** Live reload of pipelines and rules: `GET /config` shows it. */
-  liveReload?: { status(): Promise<ConfigStatus> } | null;
+  liveReload?: { status(): Promise<ConfigStatus>; live?: Pick<LiveConfig, 'active'> } | null;
   /** The pipelines this worker runs: with it, `POST /admin/dead-letters/redrive` re-drives through them. */
   codec?: Codec;
   /** Embedded mode: the pipeline cured dead letters go through (Kafka mode produces them instead). */
@@ -87,7 +90,7 @@ export function createRuntimeApi(
       : {}),
     ...(redrive !== null ? { redrive: redrive.run } : {}),
     ...options.overrides,
-  });
+  }).then((app) => registerSandboxRoutes(app, { pipelinesDir: config.paths.pipelines, logger, run: (request) => runSandboxOn(config, logger, { client: runtime.storage.reader, database }, request) }));
   if (redrive === null) return server;
   return server.then((app) => app.addHook('onClose', async () => redrive.close()));
 }
@@ -101,8 +104,11 @@ function redriveOf(config: Config, logger: Logger, runtime: ApiRuntime): { run: 
   const run = createRedrive({
     client: runtime.storage.client,
     database: runtime.storage.database,
-    codec: () => runtime.codec ?? codec,
-    configVersion: () => pipelinesVersion(config.paths.pipelines),
+    // Without live reload, the version of the files as this worker read them at start (about now).
+    pipelines: runningPipelines(
+      { codec, live: runtime.liveReload?.live },
+      readConfigSet(config.paths.pipelines).then((set) => set.version),
+    ),
     apply: pipeline !== undefined ? embeddedApply(pipeline) : kafka!.apply,
     logger: logger.child({ component: 'redrive' }),
   });

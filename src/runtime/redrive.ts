@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { createIngestor, type Ingestor } from '../pipeline/ingest.js';
+import { createIngestor, type Ingestor, type IngestOutcome } from '../pipeline/ingest.js';
 import type { InternalFormat } from '../pipeline/internal-messages.js';
 import { internalRecordsOf } from '../pipeline/kafka/ingest-worker.js';
 import type { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js';
-import { contentVersion, redriveDeadLetters, type RedriveDeps, type RedriveFilters, type RedriveSummary } from '../pipeline/redrive.js';
+import { redriveDeadLetters, type RedriveDeps, type RedriveFilters, type RedriveSummary } from '../pipeline/redrive.js';
 
 export type { RedriveFilters };
 import { withRetry } from '../retry.js';
@@ -15,18 +14,43 @@ import { insertRedriveRows, selectDeadLetters, type ClickHouseClient } from '../
 import { createKafka } from '../sources/kafka-client.js';
 import { ensureInternalTopics } from '../sources/kafka-topics.js';
 import { createKafkajsClient, createRdkafkaClient, loadRdkafka, rdkafkaConnection, type KafkaClient, type KafkaProducer, type ProducedMessage } from '../sources/kafka/index.js';
-import type { Codec } from './codec.js';
-import { createCodec } from './codec.js';
+import { createCodec, type Codec } from './codec.js';
+import { readConfigSet, withConfigVersion, type LiveConfig } from '../live-config/index.js';
+import { createNormalizer } from '../normalize/index.js';
 import { createEmbeddedRuntime } from './embedded-runtime.js';
 import { createStorage } from './storage.js';
 
 /**
- * The version of the pipeline files in `dir` (`*.yaml`, not the rules): a hash of names and
- * contents, recorded as `config_version` with every re-drive attempt.
+ * The pipelines a re-drive runs and the configuration version they are: the same version string
+ * live reload records on lake and golden rows (`GET /config`), so a cured dead letter names the
+ * version its lake rows carry.
  */
-export async function pipelinesVersion(dir: string): Promise<string> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.yaml'));
-  return contentVersion(await Promise.all(names.map(async (name) => ({ name, text: await readFile(path.join(dir, name), 'utf8') }))));
+export interface RedrivePipelines {
+  ingestor: Ingestor;
+  version: string;
+}
+
+/** The pipelines of the files in `dir` as they are now (the CLI; a worker without live reload at start). */
+export async function pipelinesOnDisk(config: Config, logger: Logger, dir: string): Promise<RedrivePipelines> {
+  const [codec, set] = await Promise.all([createCodec({ ...config, paths: { ...config.paths, pipelines: dir } }, logger), readConfigSet(dir)]);
+  return { ingestor: createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, now: Date.now }), version: set.version };
+}
+
+/**
+ * The pipelines a worker runs now: with live reload, its active version, taken once per run (a
+ * version staged meanwhile goes live with the workers' next batch, not in the middle of a
+ * re-drive); without it, the codec it started with and the version of the files it read then.
+ */
+export function runningPipelines(runtime: { codec: Codec; live?: Pick<LiveConfig, 'active'> | undefined }, startVersion: Promise<string>): () => Promise<RedrivePipelines> {
+  let compiled: { version: string; ingestor: Ingestor } | null = null;
+  return async () => {
+    const active = runtime.live?.active;
+    if (!active) return { ingestor: createIngestor({ decoder: runtime.codec.decoder, normalizer: runtime.codec.normalizer, now: Date.now }), version: await startVersion };
+    if (compiled?.version !== active.version) {
+      compiled = { version: active.version, ingestor: createIngestor({ decoder: runtime.codec.decoder, normalizer: createNormalizer(active.config.pipelines), now: Date.now }) };
+    }
+    return compiled;
+  };
 }
 
 /** How cured messages are applied: the ingest stage's output, in the runtime's mode. */
@@ -49,7 +73,8 @@ export function kafkaApply(deps: {
     for (const { outcome } of cured) {
       if (outcome.type !== 'event') continue;
       const records = internalRecordsOf(outcome.event, outcome.position, deps.now(), deps.format);
-      events.push(...records.events);
+      // The merge owner records the version that cured the event on its lake row.
+      events.push(...withConfigVersion(records.events, outcome.configVersion));
       for (const l of records.links) links.push(l.message);
     }
     const topicMessages = [
@@ -81,9 +106,8 @@ export type Redrive = (filters: RedriveFilters, onProgress?: (summary: Readonly<
 export function createRedrive(deps: {
   client: ClickHouseClient;
   database: string;
-  /** The current codec (pipelines), read at every run. */
-  codec: () => Codec;
-  configVersion: () => Promise<string>;
+  /** The pipelines and their version, read at the start of every run. */
+  pipelines: () => Promise<RedrivePipelines>;
   apply: RedriveApply;
   logger: Logger;
   now?: () => number;
@@ -92,11 +116,9 @@ export function createRedrive(deps: {
   let queue: Promise<unknown> = Promise.resolve();
   return (filters, onProgress) => {
     const run = queue.then(async () => {
-      const codec = deps.codec();
-      const ingestor: Ingestor = createIngestor({ decoder: codec.decoder, normalizer: codec.normalizer, now });
+      const { ingestor, version: configVersion } = await deps.pipelines();
       const until = filters.until ?? now();
       const runId = randomUUID();
-      const configVersion = await deps.configVersion();
       deps.logger.info({ runId, configVersion, since: new Date(filters.since).toISOString(), until: new Date(until).toISOString(), code: filters.code, limit: filters.limit }, 're-drive started');
       const summary = await redriveDeadLetters({
         select: (after, limit) =>
@@ -110,7 +132,7 @@ export function createRedrive(deps: {
         // A registry outage must not turn cured messages into failures: retried as ingest retries it.
         ingestor: {
           ingestBatch: (messages) =>
-            withRetry(() => ingestor.ingestBatch(messages), {
+            withRetry(async () => tagged(await ingestor.ingestBatch(messages), configVersion), {
               retries: 10,
               baseMs: 200,
               maxMs: 10_000,
@@ -131,6 +153,12 @@ export function createRedrive(deps: {
     queue = run.catch(() => undefined);
     return run;
   };
+}
+
+/** Events normalized by the re-drive carry the version that cured them, as live ingest tags its events. */
+function tagged(outcomes: IngestOutcome[], configVersion: string): IngestOutcome[] {
+  for (const outcome of outcomes) if (outcome.type === 'event') outcome.configVersion = configVersion;
+  return outcomes;
 }
 
 function kafkaClientOf(config: Config, logger: Logger): KafkaClient {
@@ -187,13 +215,12 @@ export async function runRedrive(
 ): Promise<RedriveSummary> {
   const dataPath = path.join(config.paths.data, 'lake');
   const database = config.CLICKHOUSE_DATABASE;
-  const configVersion = () => pipelinesVersion(config.paths.pipelines);
+  const pipelines = () => pipelinesOnDisk(config, logger, config.paths.pipelines);
   if (config.mode === 'kafka') {
-    const codec = await createCodec(config, logger);
     const storage = await createStorage(config, logger, { dataPath, database });
     const kafka = kafkaRedriveApply(config, logger);
     try {
-      const redrive = createRedrive({ client: storage.client, database, codec: () => codec, configVersion, apply: kafka.apply, logger });
+      const redrive = createRedrive({ client: storage.client, database, pipelines, apply: kafka.apply, logger });
       return await redrive(filters, onProgress);
     } finally {
       await kafka.close();
@@ -205,8 +232,7 @@ export async function runRedrive(
     const redrive = createRedrive({
       client: runtime.storage.client,
       database,
-      codec: () => runtime.codec,
-      configVersion,
+      pipelines,
       apply: embeddedApply(runtime.pipeline),
       logger,
     });

@@ -71,6 +71,8 @@ describe('operations, OpenAPI, docs and console files', () => {
         'GET /shipments/orphans',
         'POST /sql',
         'POST /admin/dead-letters/redrive',
+        'GET /admin/sandbox',
+        'POST /admin/sandbox',
       ].sort(),
     );
     for (const [p, op] of [

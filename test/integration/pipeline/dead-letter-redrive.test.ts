@@ -155,7 +155,11 @@ describe('orderlake redrive (Kafka)', () => {
     const second = await post(adminToken, { since: '1d' });
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ selected: packed, cured: packed, applied_events: packed, still_failing: {}, skipped: {}, limited: false });
-    expect(second.body.config_version).toMatch(/^sha256:[0-9a-f]{16}$/);
+    // Named by the version live reload runs and records on lake rows (GET /config).
+    const configNow = (await (await fetch(`${http.base}/config`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { active: { version: string } };
+    const liveVersion = configNow.active.version;
+    expect(liveVersion).toMatch(/^[0-9a-f]{16}$/);
+    expect(second.body.config_version).toBe(liveVersion);
     const third = await post(adminToken, { since: '1d', code: 'OL_ERR_NORMALIZE_MAPPING' });
     // Cured ones fail with no code now: a re-drive of a code finds none of them.
     expect(third.body).toMatchObject({ selected: 0, cured: 0, applied_events: 0, skipped: {} });
@@ -182,6 +186,17 @@ describe('orderlake redrive (Kafka)', () => {
          FROM ${env.database}.dead_letter_redrives FINAL`,
       );
       expect(marks.map((m) => [Number(m.cured), Number(m.failed), Number(m.versions)])).toEqual([[packed, 0, 1]]);
+      // The CLI's runs read the same files: the same version, on the marks and on the cured events' lake rows.
+      expect(await rows(c, `SELECT DISTINCT config_version FROM ${env.database}.dead_letter_redrives FINAL`)).toEqual([{ config_version: liveVersion }]);
+      const packedRows = await rows<{ config_version: string; n: number | string }>(
+        c,
+        `SELECT config_version, count() AS n FROM ${env.database}.lake_events FINAL
+         WHERE source = 'wms' AND JSONExtractString(payload, 'event_type') = 'PACKED' GROUP BY config_version`,
+      );
+      const distinctPacked = new Set(
+        lines.filter((l) => l.topic === 'wms.fulfillment.events' && (l.value as { event_type?: string } | null)?.event_type === 'PACKED').map((l) => (l.value as { event_id: string }).event_id),
+      ).size;
+      expect(packedRows.map((r) => [r.config_version, Number(r.n)])).toEqual([[liveVersion, distinctPacked]]);
       // The dead letters themselves stay as they were written.
       expect(await rows(c, `SELECT id FROM ${env.database}.dead_letters FINAL`)).toHaveLength(packed);
     });

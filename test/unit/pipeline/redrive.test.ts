@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  contentVersion,
   parseTimeArg,
   rawMessageOf,
   redriveCandidacy,
@@ -101,17 +100,6 @@ describe('redriveCandidacy', () => {
     expect(redriveCandidacy({ stage: 'merge', cured: false })).toBe('stage_merge');
     expect(redriveCandidacy({ stage: 'link', cured: false })).toBe('stage_link');
     expect(redriveCandidacy({ stage: 'source', cured: false })).toBe('stage_source');
-  });
-});
-
-describe('contentVersion', () => {
-  it('depends on names and contents, not on their order', () => {
-    const a = { name: 'a.yaml', text: 'x: 1' };
-    const b = { name: 'b.yaml', text: 'y: 2' };
-    expect(contentVersion([a, b])).toBe(contentVersion([b, a]));
-    expect(contentVersion([a, b])).not.toBe(contentVersion([a, { ...b, text: 'y: 3' }]));
-    expect(contentVersion([a, b])).not.toBe(contentVersion([a, { ...b, name: 'c.yaml' }]));
-    expect(contentVersion([a])).toMatch(/^sha256:[0-9a-f]{16}$/);
   });
 });
 
