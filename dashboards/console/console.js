@@ -1,6 +1,7 @@
-// orderlake agent console: plain JS, no build step. Three views over the HTTP API and the live feed
+// orderlake agent console: plain JS, no build step. Four views over the HTTP API and the live feed
 // (/ws): the case queue (GET /cases, the `cases` stream, POST /cases/{id}/actions), the order card
-// (GET /orders/{id}, /timeline, /cases, the order stream) and the health page (GET /insights/health).
+// (GET /orders/{id}, /timeline, /cases, the order stream), the health page (GET /insights/health)
+// and, for admins, the sandbox (POST /admin/sandbox).
 // Only the parts of the card whose fields changed are re-rendered, and they flash.
 (() => {
   'use strict';
@@ -14,6 +15,7 @@
   const clock = globalThis.orderlakeTime;
   const caseQueue = globalThis.orderlakeCaseQueue;
   const charts = globalThis.orderlakeCharts;
+  const sandboxReport = globalThis.orderlakeSandbox;
 
   // ---------------------------------------------------------------- token
 
@@ -97,11 +99,11 @@
 
   // ---------------------------------------------------------------- views
 
-  const VIEWS = ['queue', 'order', 'health'];
+  const VIEWS = ['queue', 'order', 'health', 'sandbox'];
   const view = { current: null };
 
   function setView(name) {
-    if (!VIEWS.includes(name)) name = 'queue';
+    if (!VIEWS.includes(name) || (name === 'sandbox' && !sandbox.allowed)) name = 'queue';
     view.current = name;
     for (const v of VIEWS) {
       $(`view-${v}`).hidden = v !== name;
@@ -114,6 +116,7 @@
     else if (card.view) history.replaceState(null, '', `${location.pathname}${location.search}#order=${encodeURIComponent(card.view.order_id)}`);
     if (name === 'health') health.start();
     else health.stop();
+    if (name === 'sandbox') sandbox.enter();
   }
 
   // ---------------------------------------------------------------- cases (shared by the queue and the card)
@@ -1233,6 +1236,216 @@
     },
   };
 
+  // ---------------------------------------------------------------- the sandbox page (admins)
+
+  const sandbox = {
+    /** Whether this token may run the sandbox (the tab shows only then). */
+    allowed: false,
+    /** GET /admin/sandbox: production's files, and whether a run is going on. */
+    status: null,
+    busy: false,
+    report: null,
+    /** The instants the window inputs show, ISO UTC: kept when the zone picker changes. */
+    window: { from: null, to: null },
+
+    /**
+     * Admins only. A JWT names its roles; a static token says nothing, so the server is asked —
+     * only when it serves the sandbox at all (its OpenAPI document says so), and in a way that
+     * answers agents too (`allowed: false`) rather than with a 403.
+     */
+    async probe(openIt) {
+      const roles = sandboxReport.jwtRoles(token());
+      if (roles !== null && !roles.includes('admin')) return;
+      const doc = await fetch('/openapi.json', { headers: { accept: 'application/json' } })
+        .then((r) => (r.ok ? r.json() : null))
+        .catch(() => null);
+      if (!doc || !doc.paths || !doc.paths['/admin/sandbox']) return;
+      const result = await api('/admin/sandbox');
+      if (result.status !== 200 || !result.body || !result.body.allowed) return;
+      this.allowed = true;
+      this.status = result.body;
+      $('tab-sandbox').hidden = false;
+      this.showStatus();
+      if (openIt && view.current === 'queue') setView('sandbox');
+    },
+
+    async enter() {
+      if (!this.window.from || !this.window.to) this.lastHours(24);
+      this.fillWindow();
+      const result = await api('/admin/sandbox').catch(() => null);
+      if (result && result.status === 200) {
+        this.status = result.body;
+        this.showStatus();
+      }
+    },
+
+    showStatus() {
+      const s = this.status;
+      if (!s) return;
+      $('sb-production-pipelines').textContent = s.pipelines.length ? ` (${s.pipelines.join(', ')})` : '';
+      $('sandbox-state').innerHTML = s.running
+        ? `<span class="pill warn">a run by ${esc(s.by)} is going on since ${time(s.since)}</span>`
+        : `Production: ${s.pipelines.length} pipeline files, ${s.rules.length} rule files · ${esc(s.batch_orders)} orders per batch`;
+    },
+
+    /** The window as the last `hours` hours, to the next whole minute. */
+    lastHours(hours) {
+      const to = Math.ceil(Date.now() / 60000) * 60000;
+      this.window = { from: new Date(to - hours * 3_600_000).toISOString(), to: new Date(to).toISOString() };
+    },
+
+    fillWindow() {
+      const zoneName = currentZone();
+      $('sb-from').value = clock.isoToWallTime(this.window.from, zoneName);
+      $('sb-to').value = clock.isoToWallTime(this.window.to, zoneName);
+      const p = clock.zonedParts(this.window.to || new Date().toISOString(), zoneName);
+      $('sb-zone').textContent = `${p ? p.zone : zoneName}${zoneName !== 'UTC' ? ` (${zoneName})` : ''}`;
+    },
+
+    readWindow() {
+      const zoneName = currentZone();
+      this.window = { from: clock.wallTimeToIso($('sb-from').value, zoneName), to: clock.wallTimeToIso($('sb-to').value, zoneName) };
+    },
+
+    showSource(group) {
+      const source = document.querySelector(`input[name="sb-${group}-source"]:checked`).value;
+      for (const el of document.querySelectorAll(`#sb-${group} .sb-input`)) el.hidden = el.dataset.source !== source;
+    },
+
+    /** `{files}` or `{dir}` for pipelines or rules as the form gives them; null for no rules. Throws what is wrong. */
+    async candidate(group) {
+      const source = document.querySelector(`input[name="sb-${group}-source"]:checked`).value;
+      const what = group === 'pipelines' ? 'pipeline' : 'rule';
+      if (source === 'none') return null;
+      if (source === 'dir') {
+        const dir = $(`sb-${group}-dir`).value.trim();
+        if (!dir) throw new Error(`Name the folder of candidate ${what} files on the server.`);
+        return { dir };
+      }
+      const picked = [...$(`sb-${group}-files`).files];
+      if (picked.length === 0) throw new Error(`Choose the candidate ${what} files to upload (one changed file is enough).`);
+      if (picked.length > sandboxReport.MAX_FILES) throw new Error(`At most ${sandboxReport.MAX_FILES} ${what} files at once.`);
+      const problems = picked.map((file) => sandboxReport.fileNameProblem(file.name)).filter(Boolean);
+      if (problems.length) throw new Error(problems.join('\n'));
+      const files = [];
+      for (const file of picked) {
+        const text = await file.text();
+        if (text.length > sandboxReport.MAX_FILE_CHARS) throw new Error(`${file.name}: over ${sandboxReport.MAX_FILE_CHARS / 1024} KiB`);
+        files.push({ name: file.name, text });
+      }
+      return { files };
+    },
+
+    setBusy(on) {
+      this.busy = on;
+      const button = $('sb-run');
+      button.disabled = on;
+      button.classList.toggle('busy', on);
+      button.textContent = on ? 'Running…' : 'Run sandbox';
+      for (const set of document.querySelectorAll('#sandbox-form fieldset')) set.disabled = on;
+      $('sandbox-form').setAttribute('aria-busy', String(on));
+      clearInterval(this.ticker);
+      if (!on) return;
+      const started = Date.now();
+      const tick = () => ($('sb-busy').textContent = `Rebuilding the window's orders with the candidate files… ${Math.round((Date.now() - started) / 1000)} s`);
+      tick();
+      this.ticker = setInterval(tick, 1000);
+    },
+
+    showError(title, message) {
+      const el = $('sandbox-error');
+      el.innerHTML = `<strong>${esc(title)}</strong>${message ? `<pre>${esc(message)}</pre>` : ''}`;
+      el.hidden = false;
+    },
+
+    async run() {
+      if (this.busy) return;
+      $('sandbox-error').hidden = true;
+      let body;
+      try {
+        this.readWindow();
+        if (!this.window.from || !this.window.to) throw new Error('Pick the window: both times.');
+        if (this.window.to <= this.window.from) throw new Error('The window must end after it starts.');
+        const pipelines = await this.candidate('pipelines');
+        const rules = await this.candidate('rules');
+        const orders = $('sb-orders').value.trim();
+        body = { from: this.window.from, to: this.window.to, pipelines, ...(rules ? { rules } : {}), ...(orders ? { orders } : {}) };
+      } catch (err) {
+        this.showError('Check the form', err instanceof Error ? err.message : String(err));
+        return;
+      }
+      this.setBusy(true);
+      $('sb-busy').dataset.state = 'running';
+      try {
+        const result = await api('/admin/sandbox', { method: 'POST', body });
+        if (result.status === 200) {
+          this.report = result.body;
+          this.render();
+          $('sb-busy').textContent = `Done: ${int(this.report.totals.orders_changed)} of ${int(this.report.totals.orders_compared)} orders change.`;
+        } else {
+          const b = result.body || {};
+          const title =
+            result.status === 409
+              ? 'Another sandbox run is going on (409)'
+              : result.status === 413
+                ? 'The upload is too large (413)'
+                : result.status === 400
+                  ? b.error === 'OL_ERR_PIPELINE_INVALID' || b.error === 'OL_ERR_RULE_INVALID'
+                    ? `The candidate files do not load (400 ${b.error})`
+                    : `The request was refused (400 ${b.error || ''})`
+                  : `The sandbox failed (${result.status}${b.error ? ` ${b.error}` : ''})`;
+          this.showError(title, b.message || '');
+          $('sb-busy').textContent = '';
+        }
+      } catch (err) {
+        this.showError('The sandbox failed', err instanceof Error ? err.message : String(err));
+        $('sb-busy').textContent = '';
+      } finally {
+        this.setBusy(false);
+        $('sb-busy').dataset.state = 'idle';
+        this.enter();
+      }
+    },
+
+    render() {
+      const el = $('sandbox-result');
+      if (!this.report) {
+        el.hidden = true;
+        return;
+      }
+      el.innerHTML = sandboxReport.renderReport(this.report, { esc, time, badge });
+      el.hidden = false;
+    },
+
+    download() {
+      if (!this.report) return;
+      const url = URL.createObjectURL(new Blob([JSON.stringify(this.report, null, 2)], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `sandbox-${this.report.window.from.replace(/[:.]/g, '-')}.json`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    },
+  };
+
+  for (const group of ['pipelines', 'rules']) {
+    for (const radio of document.querySelectorAll(`input[name="sb-${group}-source"]`)) radio.addEventListener('change', () => sandbox.showSource(group));
+  }
+  for (const button of document.querySelectorAll('[data-window-hours]')) {
+    button.addEventListener('click', () => {
+      sandbox.lastHours(Number(button.dataset.windowHours));
+      sandbox.fillWindow();
+    });
+  }
+  for (const id of ['sb-from', 'sb-to']) $(id).addEventListener('change', () => sandbox.readWindow());
+  $('sandbox-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    sandbox.run();
+  });
+  $('sandbox-result').addEventListener('click', (event) => {
+    if (event.target.closest('#sandbox-download')) sandbox.download();
+  });
+
   // ---------------------------------------------------------------- the time zone picker
 
   function renderZonePicker() {
@@ -1249,6 +1462,9 @@
       if (li) queue.fill(li, c);
     }
     health.render();
+    sandbox.fillWindow();
+    sandbox.render();
+    if (sandbox.status) sandbox.showStatus();
     for (const el of document.querySelectorAll('#results time')) {
       el.outerHTML = time(el.getAttribute('datetime'));
     }
@@ -1300,6 +1516,7 @@
   setView(deepLink.order ? 'order' : deepLink.view || 'queue');
   queue.subscribe();
   feed.connect();
+  sandbox.probe(deepLink.view === 'sandbox').catch(() => undefined);
   if (deepLink.order) {
     $('search-input').value = deepLink.order;
     lookUp((current) => openOrder(deepLink.order, current));

@@ -100,5 +100,34 @@
     return delta >= 0 ? `${span(delta)} ago` : `in ${span(delta)}`;
   }
 
-  globalThis.orderlakeTime = Object.freeze({ ZONE_CHOICES, localZone, resolveZone, offsetLabel, zonedParts, formatZoned, describeZone, span, relative });
+  /**
+   * A wall time typed in `zone` ("2026-12-02T16:05", as a datetime-local input gives it) as the
+   * instant it names, ISO-8601 UTC; null when unreadable. A time that a summer-time change skips
+   * or repeats takes the offset in force just before the change.
+   */
+  function wallTimeToIso(value, zone) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value || '');
+    if (!m) return null;
+    const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] || 0));
+    if (!Number.isFinite(wall)) return null;
+    // The zone's offset at an instant: its wall time there minus the instant.
+    const offsetAt = (ms) => {
+      const p = zonedParts(ms, zone);
+      const [y, mo, d] = p.date.split('-').map(Number);
+      const [h, mi] = p.time.split(':').map(Number);
+      return Date.UTC(y, mo - 1, d, h, mi, Number(p.seconds)) - Math.floor(ms / 1000) * 1000;
+    };
+    const first = offsetAt(wall - offsetAt(wall));
+    const ms = wall - first;
+    const second = offsetAt(ms);
+    return new Date(second === first ? ms : Math.max(ms, wall - second)).toISOString();
+  }
+
+  /** An instant as a datetime-local input shows it in `zone` ("2026-12-02T16:05"); '' for a missing time. */
+  function isoToWallTime(iso, zone) {
+    const p = zonedParts(iso, zone);
+    return p ? `${p.date}T${p.time}` : '';
+  }
+
+  globalThis.orderlakeTime = Object.freeze({ ZONE_CHOICES, localZone, resolveZone, offsetLabel, zonedParts, formatZoned, describeZone, span, relative, wallTimeToIso, isoToWallTime });
 })();
