@@ -129,6 +129,12 @@ export const envSchema = z.object({
    */
   ORDERLAKE_CONFIG_RELOAD: z.enum(['on', 'off']).default('on'),
   /**
+   * Keep every source message's bytes in `raw_events` (what `orderlake sandbox` decodes again with
+   * candidate pipelines). `off` saves that insert and its disk; the sandbox then has no history to
+   * try a change on (orders without raw messages are listed as incomplete, never compared).
+   */
+  ORDERLAKE_RAW_EVENTS: z.enum(['on', 'off']).default('on'),
+  /**
    * How often a worker polls the file system and the shared `config_versions` table for a new
    * configuration version, ms. Also the upper bound of file saved → live on a worker whose file
    * watcher missed the change, and of another worker's change → live here.

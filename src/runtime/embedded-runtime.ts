@@ -97,7 +97,10 @@ export async function createEmbeddedRuntime(
     ingestor,
     linker,
     merge,
-    sink: storage.sink,
+    sink:
+      config.ORDERLAKE_RAW_EVENTS === 'on'
+        ? storage.sink
+        : { writeDeadLetters: (rows) => storage.sink.writeDeadLetters(rows), writePendingShipments: (rows) => storage.sink.writePendingShipments(rows), flushCommitLane: () => storage.sink.flushCommitLane() },
     now,
     logger: logger.child({ stage: 'embedded' }),
     ackWindow: config.ORDERLAKE_ACK_WINDOW,

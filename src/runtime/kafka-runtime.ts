@@ -35,6 +35,7 @@ import type { KafkaWorker } from '../pipeline/kafka/kafka-worker.js';
 import { createChangelogFollower } from '../pipeline/kafka/changelog-follower.js';
 import { type Codec, createCodec } from './codec.js';
 import { type Storage, createStorage } from './storage.js';
+import type { RawEventRow } from '../sinks/index.js';
 import { createHealth, restoreHealth, startHealthClock, arrivalsOf } from './health-wiring.js';
 import { rebuildState } from './state-rebuild.js';
 import { createStages } from './stages.js';
@@ -193,10 +194,14 @@ export async function createKafkaRuntime(
           storage.sink.writeDeadLetters(rows);
           await storage.sink.flushCommitLane();
         },
-        storeRawEvents: async (rows) => {
-          storage.sink.writeRawEvents(rows);
-          await storage.sink.flushCommitLane();
-        },
+        ...(config.ORDERLAKE_RAW_EVENTS === 'on'
+          ? {
+              storeRawEvents: async (rows: RawEventRow[]) => {
+                storage.sink.writeRawEvents(rows);
+                await storage.sink.flushCommitLane();
+              },
+            }
+          : {}),
         now,
         ackWindow: config.ORDERLAKE_ACK_WINDOW,
         internalFormat: config.ORDERLAKE_INTERNAL_FORMAT,

@@ -26,6 +26,8 @@ import { mib, startRssSampler } from './support/rss-sampler.js';
 const BENCH = 'embedded';
 const TARGET_EPS = 150_000;
 const RSS_BASELINE_LABEL = 'RSS before the run';
+/** Keeping raw messages may cost at most a fifth of the throughput. */
+const RAW_EVENTS_TARGET = 0.8;
 
 interface ReplayFigure {
   events: number;
@@ -60,20 +62,10 @@ export async function runEmbeddedBench(options: { events: number; batchRows: num
       progress(BENCH, `${messages.length} events through pipeline.process in batches of ${options.batchRows}, then flush`);
       const rssBefore = process.memoryUsage.rss();
       const rss = startRssSampler(20);
-      const started = performance.now();
-      let events = 0;
-      let deadLetters = 0;
-      for (const batch of batches(messages, options.batchRows)) {
-        const result = await runtime.pipeline.process(batch);
-        events += result.events + result.tombstones;
-        deadLetters += result.deadLetters;
-        rss.sample();
-      }
-      const processedAt = performance.now();
-      await runtime.storage.sink.flush();
-      const ms = performance.now() - started;
+      const run = await timePipeline(runtime, messages, options.batchRows, () => rss.sample());
+      const { ms, processedAt, started, events, deadLetters } = run;
       const peak = rss.stop();
-      const pipelineEps = Math.round((messages.length / ms) * 1000);
+      const pipelineEps = run.eventsPerSec;
       const stored = await runtime.storage.client.query({ query: `SELECT count() AS n FROM ${qualifiedTable(database, LAKE_ENCODING.table)}`, format: 'JSONEachRow' });
       const lakeRows = Number(((await stored.json()) as Array<{ n: string }>)[0]!.n);
 
@@ -160,6 +152,38 @@ export async function runEmbeddedBench(options: { events: number; batchRows: num
       await runtime.close();
     }
 
+    // The cost of keeping every source message's bytes (raw_events, for the sandbox): the same
+    // events through a runtime that keeps none, in the same run.
+    progress(BENCH, `the same ${options.events} events with ORDERLAKE_RAW_EVENTS=off`);
+    const offConfig = loadConfig({ ORDERLAKE_DATA_DIR: dir, LOG_LEVEL: 'silent', ORDERLAKE_RAW_EVENTS: 'off', ...(process.env.BENCH_HEALTH ? { ORDERLAKE_HEALTH: process.env.BENCH_HEALTH } : {}) }, REPO_ROOT);
+    const offRuntime = await createEmbeddedRuntime(offConfig, logger, { dataPath: path.join(dir, 'lake-raw-off'), database: 'bench_embedded_raw_off', recreate: true });
+    try {
+      const warmup = await encodeTraffic(referenceLines(10_000, { seed: 11, orderIdPrefix: 'WU-' }), { schemas: offRuntime.codec.schemas, encoder: offRuntime.codec.encoder });
+      const { messages } = await encodeTraffic(referenceLines(options.events), { schemas: offRuntime.codec.schemas, encoder: offRuntime.codec.encoder });
+      for (const batch of batches(warmup.messages, options.batchRows)) await offRuntime.pipeline.process(batch);
+      await offRuntime.storage.sink.flush();
+      global.gc?.();
+      const off = await timePipeline(offRuntime, messages, options.batchRows);
+      const onEps = Number(embeddedDetails.eventsPerSec);
+      const ratio = onEps / off.eventsPerSec;
+      rows.push(
+        row({
+          benchmark: BENCH,
+          metric: 'keeping raw messages (raw_events on, the default)',
+          value: onEps,
+          unit: 'events/s',
+          baseline: off.eventsPerSec,
+          baselineLabel: 'the same events with ORDERLAKE_RAW_EVENTS=off',
+          target: `≥ ${RAW_EVENTS_TARGET}× the run without`,
+          met: ratio >= RAW_EVENTS_TARGET,
+          note: `${round(ratio, 2)}×`,
+        }),
+      );
+      embeddedDetails = { ...embeddedDetails, rawEventsOff: { ms: Math.round(off.ms), eventsPerSec: off.eventsPerSec, ratioOnToOff: round(ratio, 3) } };
+    } finally {
+      await offRuntime.close();
+    }
+
     progress(BENCH, `CLI replay of ~${options.replayEvents} events`);
     const replay = await cliReplay(dir, options.replayEvents);
     rows.push(
@@ -179,6 +203,28 @@ export async function runEmbeddedBench(options: { events: number; batchRows: num
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** `messages` through `pipeline.process` in batches, then the final flush: events/s over both. */
+async function timePipeline(
+  runtime: Awaited<ReturnType<typeof createEmbeddedRuntime>>,
+  messages: Parameters<Awaited<ReturnType<typeof createEmbeddedRuntime>>['pipeline']['process']>[0],
+  batchRows: number,
+  afterBatch: () => void = () => undefined,
+) {
+  const started = performance.now();
+  let events = 0;
+  let deadLetters = 0;
+  for (const batch of batches(messages, batchRows)) {
+    const result = await runtime.pipeline.process(batch);
+    events += result.events + result.tombstones;
+    deadLetters += result.deadLetters;
+    afterBatch();
+  }
+  const processedAt = performance.now();
+  await runtime.storage.sink.flush();
+  const ms = performance.now() - started;
+  return { started, processedAt, ms, events, deadLetters, eventsPerSec: Math.round((messages.length / ms) * 1000) };
 }
 
 /** Writes a replay file and runs the installed command on it, as an operator would. */
