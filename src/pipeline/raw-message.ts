@@ -16,3 +16,30 @@ export interface RawMessage {
   file?: string;
   line?: number;
 }
+
+/**
+ * A stored message back as the codec takes it. Bytes are stored as base64 text: a key `''` is a
+ * null key; a value `null` is a tombstone, and `''` empty bytes. Raw messages (`raw_events`, for the
+ * sandbox) and dead letters (for a re-drive) come back through here.
+ */
+export function fromStoredBytes(stored: {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: number;
+  key: string;
+  value: string | null;
+  file?: string;
+  line: number;
+}): RawMessage {
+  return {
+    topic: stored.topic,
+    partition: stored.partition,
+    offset: stored.offset,
+    timestamp: stored.timestamp,
+    key: stored.key === '' ? null : Buffer.from(stored.key, 'base64'),
+    value: stored.value === null ? null : Buffer.from(stored.value, 'base64'),
+    ...(stored.file !== undefined && stored.file !== '' ? { file: stored.file } : {}),
+    ...(stored.line > 0 ? { line: stored.line } : {}),
+  };
+}

@@ -1,7 +1,7 @@
 import { ERROR_CODES } from '../errors.js';
 import type { DeadLetterRow, DeadLetterWithRedrives, RedriveRow, SelectionCursor } from '../sinks/index.js';
 import type { IngestOutcome, Ingestor } from './ingest.js';
-import type { RawMessage } from './raw-message.js';
+import { fromStoredBytes, type RawMessage } from './raw-message.js';
 
 /**
  * The dead-letter stages a re-drive can cure: the ingest stage's (decode, normalize), whose input
@@ -29,17 +29,8 @@ export function redriveCandidacy(row: Pick<DeadLetterWithRedrives, 'stage' | 'cu
  * kept with a dead letter; the time it was dead-lettered (`at`) stands in for it.
  */
 export function rawMessageOf(row: DeadLetterRow): RawMessage {
-  const value = row.value === '' ? (row.stage === 'codec' ? Buffer.alloc(0) : null) : Buffer.from(row.value, 'base64');
-  return {
-    topic: row.topic,
-    partition: row.partition,
-    offset: row.offset,
-    timestamp: row.at,
-    key: row.key === '' ? null : Buffer.from(row.key, 'base64'),
-    value,
-    ...(row.file !== '' ? { file: row.file } : {}),
-    ...(row.line > 0 ? { line: row.line } : {}),
-  };
+  // An empty value is a tombstone, unless the codec rejected it: then it was empty bytes.
+  return fromStoredBytes({ ...row, timestamp: row.at, value: row.value === '' && row.stage !== 'codec' ? null : row.value });
 }
 
 /** Which dead letters a re-drive takes. Times are epoch ms. */

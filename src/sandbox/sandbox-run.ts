@@ -1,7 +1,7 @@
 import { createGoldenStore, createLocalRouter, createShipmentLinker, compareCodePoints, type ViewChange } from '../golden/index.js';
 import type { Rule } from '../health/index.js';
 import type { Ingestor, IngestOutcome } from '../pipeline/ingest.js';
-import type { RawMessage } from '../pipeline/raw-message.js';
+import { fromStoredBytes, type RawMessage } from '../pipeline/raw-message.js';
 import { namedOrderId } from '../pipeline/raw-event.js';
 import { positionKey, type MessagePosition, type StoredRawMessage, type TimeWindow } from '../sinks/index.js';
 import { caseTotals, diffOrderCases, type OrderCasesDiff } from './case-diff.js';
@@ -66,15 +66,7 @@ const CASE_NOTE =
   "every compared order's stored messages are decoded with production's pipelines and with the candidate's, merged by the pure merge in arrival order, and each view version fed to a health engine of production's rules and one of the candidate's; event time moves identically for both, with the order's messages' Kafka times, and finally to the window's end";
 
 function toRaw(m: StoredRawMessage): RawMessage {
-  return {
-    topic: m.topic,
-    partition: m.partition,
-    offset: m.offset,
-    timestamp: m.kafka_time,
-    key: m.key === '' ? null : Buffer.from(m.key, 'base64'),
-    value: m.tombstone === 1 ? null : Buffer.from(m.value, 'base64'),
-    ...(m.line > 0 ? { line: m.line } : {}),
-  };
+  return fromStoredBytes({ ...m, timestamp: m.kafka_time, value: m.tombstone === 1 ? null : m.value });
 }
 
 function byArrival(a: StoredRawMessage, b: StoredRawMessage): number {

@@ -2,19 +2,10 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { qualifiedTable } from './identifier.js';
 import { queryJson } from './query-json.js';
 import { TABLES } from './table-names.js';
+import type { RawEventRow } from './raw-event-row.js';
 
-/** A stored source message, bytes still base64 (see `RawEventRow`). */
-export interface StoredRawMessage {
-  order_id: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  line: number;
-  kafka_time: number;
-  key: string;
-  value: string;
-  tombstone: number;
-}
+/** A stored source message as the sandbox reads it back, bytes still base64 (`tombstone` as ClickHouse returns it). */
+export type StoredRawMessage = Omit<RawEventRow, 'ingested_at' | 'tombstone'> & { tombstone: number };
 
 /** A window of Kafka (record) time, epoch ms, `from` included and `to` excluded. */
 export interface TimeWindow {
