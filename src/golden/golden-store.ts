@@ -28,9 +28,10 @@ export interface GoldenStore {
   /**
    * Applies a batch of events routed to orders, derives each touched order's view once, and returns
    * one ViewChange per order whose view changed (version +1 each), in first-touch order.
-   * Duplicates change nothing.
+   * Duplicates change nothing; `duplicate` is told the index of each (an event the order already
+   * holds, whatever its bytes: the copy applied first is the one that counts).
    */
-  applyBatch(items: ReadonlyArray<{ orderId: string; event: CanonicalEvent }>): ViewChange[];
+  applyBatch(items: ReadonlyArray<{ orderId: string; event: CanonicalEvent }>, duplicate?: (index: number) => void): ViewChange[];
   /** null: unknown or deleted */
   get(orderId: string): GoldenView | null;
   /** The order was deleted, whether held or asleep. */
@@ -182,9 +183,10 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
   }
 
   return {
-    applyBatch(items) {
+    applyBatch(items, duplicate) {
       const touched = new Map<string, Entry>();
-      for (const { orderId, event } of items) {
+      for (let i = 0; i < items.length; i++) {
+        const { orderId, event } = items[i]!;
         // A deleted order asleep takes events exactly as a held one does: as nothing.
         if (sleepingDeleted > 0 && sleeping.get(orderId)?.deleted === true && !entries.has(orderId)) {
           afterDelete++;
@@ -195,7 +197,10 @@ export function createGoldenStore(options: { now: () => number }): GoldenStore {
         else if (applyEvent(entry.state, event)) {
           applied++;
           touched.set(orderId, entry);
-        } else duplicates++;
+        } else {
+          duplicates++;
+          duplicate?.(i);
+        }
       }
       if (touched.size === 0) return [];
       const changes: ViewChange[] = [];

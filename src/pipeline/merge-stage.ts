@@ -229,13 +229,10 @@ export function createMergeStage(deps: {
       if (items.length === 0) return [];
       const lakeRows: LakeRow[] = new Array(items.length);
       const owners = new Map<string, number>();
-      // The version that produced a changed view: that of the order's newest event in the batch.
-      const configs = new Map<string, string>();
       const times = new Map<string, { sourceTime: number; kafkaTime: number }>();
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
         owners.set(item.orderId, item.ownerPartition);
-        if (item.configVersion !== undefined) configs.set(item.orderId, item.configVersion);
         const row = toLakeRow(item, 0, 0);
         lakeRows[i] = row;
         const t = times.get(item.orderId);
@@ -246,13 +243,24 @@ export function createMergeStage(deps: {
         }
       }
       const before = metrics ? store.counters() : undefined;
-      const changes = store.applyBatch(items);
+      // A duplicate (an event its order already holds) makes no lake row: the row of the copy applied
+      // first stays the event's only one. Before live reload two copies were the same bytes; now they
+      // may have been normalized by different versions, and the lake keeps the last row inserted.
+      const duplicates = new Set<number>();
+      const changes = store.applyBatch(items, (i) => duplicates.add(i));
+      // The version that produced a changed view: that of the order's newest applied event in the batch.
+      const configs = new Map<string, string>();
+      for (let i = 0; i < items.length; i++) {
+        const { orderId, configVersion } = items[i]!;
+        if (configVersion !== undefined && !duplicates.has(i)) configs.set(orderId, configVersion);
+      }
+      const stored = duplicates.size === 0 ? lakeRows : lakeRows.filter((_, i) => !duplicates.has(i));
       const at = now();
       // Each row records the order's version after this batch and when that version was made (a
       // changed order's new version, or the one it holds): what a takeover restores when the
       // golden row did not make it. An order that never had a version records 0.
       const stamps = new Map<string, { version: number; at: number } | undefined>();
-      for (const row of lakeRows) {
+      for (const row of stored) {
         let stamp = stamps.get(row.order_id);
         if (!stamps.has(row.order_id)) {
           const head = store.head(row.order_id);
@@ -263,7 +271,7 @@ export function createMergeStage(deps: {
         row.order_version_at = stamp?.at ?? at;
         row.ingested_at = at;
       }
-      sink.writeEvents(lakeRows);
+      if (stored.length > 0) sink.writeEvents(stored);
       for (const c of changes) {
         dirty.set(c.orderId, {
           change: c,

@@ -120,7 +120,8 @@ export function createKafkaIngestWorker(deps: KafkaIngestWorkerDeps): KafkaWorke
             if (sentFacts.has(fact.key, fact.orderId) || newFacts.has(id)) continue;
             newFacts.set(id, fact);
           }
-          links.push(message);
+          // The link stage forwards a waiting tracking event with this version once its order is known.
+          links.push(...withConfigVersion([message], outcome.configVersion));
         }
       } else if (outcome.type === 'dead') {
         dead.push(outcome.deadLetter);

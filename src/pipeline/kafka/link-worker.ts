@@ -1,3 +1,4 @@
+import { CONFIG_VERSION_HEADER, withConfigVersion } from '../../live-config/config-version-header.js';
 import type { Logger } from 'pino';
 import type { ShipmentLinker } from '../../golden/index.js';
 import type { SourcePosition } from '../../normalize/index.js';
@@ -40,7 +41,8 @@ export function createKafkaLinkWorker(deps: {
   internalFormat?: InternalFormat;
 }): KafkaWorker {
   const { consumer, producer, logger, linker, topics } = deps;
-  const positions = new Map<string, SourcePosition>();
+  /** Waiting tracking events: where each came from, and the configuration version that normalized it (its header). */
+  const positions = new Map<string, { position: SourcePosition; configVersion: string | undefined }>();
 
   async function handle({ partition, messages }: PartitionBatch): Promise<BatchAck | undefined> {
     const events: ProducedMessage[] = [];
@@ -57,14 +59,17 @@ export function createKafkaLinkWorker(deps: {
         unreadable.push(toDeadLetter({ topic: topics.links, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value }, error, 'link', deps.now()));
         continue;
       }
-      if (parsed.input.type === 'tms' && parsed.position) positions.set(parsed.input.event.event_id, parsed.position);
+      if (parsed.input.type === 'tms' && parsed.position) {
+        positions.set(parsed.input.event.event_id, { position: parsed.position, configVersion: m.headers?.[CONFIG_VERSION_HEADER]?.toString('utf8') });
+      }
       const out = linker.accept(parsed.input);
       for (const r of out.resolved) {
         const eventId = r.event.kind === 'tms' ? r.event.event_id : '';
-        const position = positions.get(eventId);
-        if (position === undefined) continue; // already forwarded through its other key
+        const waiting = positions.get(eventId);
+        if (waiting === undefined) continue; // already forwarded through its other key
         positions.delete(eventId);
-        events.push({ key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position }, deps.internalFormat) });
+        const message = { key: r.orderId, value: encodeEventMessage({ orderId: r.orderId, event: r.event, position: waiting.position }, deps.internalFormat) };
+        events.push(...withConfigVersion([message], waiting.configVersion));
       }
       for (const fact of out.facts) facts.push({ key: fact.key, value: encodeLinkMessage({ input: fact }, deps.internalFormat) });
     }

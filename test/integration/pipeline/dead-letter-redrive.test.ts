@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -128,7 +128,10 @@ describe('orderlake redrive (Kafka)', () => {
     // 3. A crash between producing and marking, simulated: the first run's marks are gone, its events are on the topic.
     await withClient(env, (c) => c.command({ query: `TRUNCATE TABLE ${env.database}.dead_letter_redrives` }));
 
-    // 4. The worker on the fixed pipelines; the rest re-driven through its admin API.
+    // 4. The fixed pipelines deployed (saved after the broken worker published its version, so the
+    // worker runs them rather than joining the shared log's), the rest re-driven through its admin API.
+    const deployedAt = new Date();
+    for (const name of await readdir(fixedDir)) if (name.endsWith('.yaml')) await utimes(path.join(fixedDir, name), deployedAt, deployedAt);
     const http = await workerHttp();
     const adminToken = randomName('admin');
     const fixed = reaper.track(
@@ -156,8 +159,9 @@ describe('orderlake redrive (Kafka)', () => {
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ selected: packed, cured: packed, applied_events: packed, still_failing: {}, skipped: {}, limited: false });
     // Named by the version live reload runs and records on lake rows (GET /config).
-    const configNow = (await (await fetch(`${http.base}/config`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { active: { version: string } };
-    const liveVersion = configNow.active.version;
+    const configNow = (await (await fetch(`${http.base}/config`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { version: string; source: string };
+    const liveVersion = configNow.version;
+    expect(configNow.source).toBe('start');
     expect(liveVersion).toMatch(/^[0-9a-f]{16}$/);
     expect(second.body.config_version).toBe(liveVersion);
     const third = await post(adminToken, { since: '1d', code: 'OL_ERR_NORMALIZE_MAPPING' });

@@ -7,12 +7,11 @@ import { loadConfig } from '../../../src/config.js';
 import { createEmbeddedRuntime } from '../../../src/main.js';
 import { createRuntimeApi } from '../../../src/runtime/api.js';
 import { createAuthenticator } from '../../../src/api/index.js';
-import { createGoldenStore, createLocalRouter, createShipmentLinker } from '../../../src/golden/index.js';
-import { createNormalizer, loadPipelines, eventUid } from '../../../src/normalize/index.js';
 import { generateScenario } from '../../../src/simulator/index.js';
 import { readGoldenTable } from '../../helpers/golden-table.js';
 import { encodeLinesFor } from '../../helpers/replay-into.js';
-import { REPO_ROOT, stripVolatile } from '../../helpers/pipeline-run.js';
+import { REPO_ROOT } from '../../helpers/pipeline-run.js';
+import { changeWmsMapping, expectGoldenEqualsOracle, mergeWithRecordedVersions, oldAndNewNormalizers, ordersDiffering, WMS_MAPPING_CHANGE } from '../../helpers/live-reload-oracle.js';
 
 const BATCH = 40;
 const SWAP_AFTER_BATCHES = 25;
@@ -43,7 +42,7 @@ describe('live reload under load', () => {
       expect(messages.length).toBeGreaterThan(SWAP_AFTER_BATCHES * BATCH * 1.5);
 
       const oldVersion = reload.live.active.version;
-      const wmsFile = path.join(pipelinesDir, 'wms-fulfillment.yaml');
+      const wmsFile = path.join(pipelinesDir, WMS_MAPPING_CHANGE.file);
       let savedAt = 0;
       let savedWall = 0;
       let swapBatch = -1;
@@ -52,10 +51,8 @@ describe('live reload under load', () => {
       let events = 0;
       for (let b = 0; b < batches; b++) {
         if (b === SWAP_AFTER_BATCHES) {
-          const text = await readFile(wmsFile, 'utf8');
-          expect(text).toContain('      PACKED: PACKED');
           savedWall = Date.now();
-          await writeFile(wmsFile, text.replace('      PACKED: PACKED', '      PACKED: PICKED'));
+          await changeWmsMapping(pipelinesDir);
           savedAt = Math.floor((await stat(wmsFile)).mtimeMs);
         }
         const result = await runtime.pipeline.process(messages.slice(b * BATCH, (b + 1) * BATCH));
@@ -97,39 +94,22 @@ describe('live reload under load', () => {
       }
 
       // The oracle: the pure merge, each event normalized with the version its lake row records.
-      const oldNormalizer = createNormalizer(await loadPipelines(path.join(REPO_ROOT, 'pipelines')));
-      const newNormalizer = createNormalizer(await loadPipelines(pipelinesDir));
-      const store = createGoldenStore({ now: () => 0 });
-      const route = createLocalRouter(createShipmentLinker({ maxPending: 1e9, onOverflow: () => {} }));
-      const expectedIds = new Set<string>();
-      for (const [i, line] of lines.entries()) {
-        const m = messages[i]!;
-        const position = { topic: m.topic, partition: 0, offset: m.offset, timestamp: m.timestamp };
-        const recorded = versionAt.get(`${m.topic}\u0000${m.offset}`) ?? (Math.floor(i / BATCH) >= swapBatch ? newVersion : oldVersion);
-        const event = (recorded === newVersion ? newNormalizer : oldNormalizer).normalize(line.topic, line.value, position);
-        if (event === null) continue;
-        const routed = route(event, 0);
-        for (const r of routed) expectedIds.add(`${r.orderId}\u0000${eventUid(r.event)}`);
-        store.applyBatch(routed.map((r) => ({ orderId: r.orderId, event: r.event })));
-      }
-      expect(distinct).toEqual(expectedIds);
+      const { oldNormalizer, newNormalizer } = await oldAndNewNormalizers();
+      const positionOf = (i: number) => ({ topic: messages[i]!.topic, partition: 0, offset: messages[i]!.offset, timestamp: messages[i]!.timestamp });
+      const oracle = mergeWithRecordedVersions(lines, {
+        normalizers: new Map([
+          [oldVersion, oldNormalizer],
+          [newVersion, newNormalizer],
+        ]),
+        versionOf: (i) => versionAt.get(`${messages[i]!.topic}\u0000${messages[i]!.offset}`) ?? (Math.floor(i / BATCH) >= swapBatch ? newVersion : oldVersion),
+        positionOf,
+      });
+      expect(distinct).toEqual(oracle.eventIds);
       const golden = await readGoldenTable(runtime.storage.client, 'live_reload');
-      const expected = new Map<string, unknown>();
-      for (const id of store.orderIds()) {
-        const view = store.get(id);
-        if (view) expected.set(id, stripVolatile(view));
-      }
-      expect(golden.size).toBe(expected.size);
-      for (const [id, view] of golden) expect([id, stripVolatile(view)]).toEqual([id, expected.get(id)]);
+      expectGoldenEqualsOracle(golden, oracle.views);
       // The change showed: some order's fulfillment went through PICKED where it would have been PACKED.
-      const allOld = createGoldenStore({ now: () => 0 });
-      const routeOld = createLocalRouter(createShipmentLinker({ maxPending: 1e9, onOverflow: () => {} }));
-      for (const [i, line] of lines.entries()) {
-        const event = oldNormalizer.normalize(line.topic, line.value, { topic: line.topic, partition: 0, offset: messages[i]!.offset, timestamp: 0 });
-        if (event !== null) allOld.applyBatch(routeOld(event, 0).map((r) => ({ orderId: r.orderId, event: r.event })));
-      }
-      const differing = [...golden.keys()].filter((id) => JSON.stringify(stripVolatile(allOld.get(id)!)) !== JSON.stringify(expected.get(id)));
-      expect(differing.length).toBeGreaterThan(0);
+      const allOld = mergeWithRecordedVersions(lines, { normalizers: new Map([[oldVersion, oldNormalizer]]), versionOf: () => oldVersion, positionOf });
+      expect(ordersDiffering(golden, oracle.views, allOld.views).length).toBeGreaterThan(0);
 
       // Golden rows name the version of the batch that produced them.
       const gv = await runtime.storage.client.query({ query: `SELECT config_version, count() AS n FROM live_reload.golden_orders FINAL GROUP BY config_version`, format: 'JSONEachRow' });

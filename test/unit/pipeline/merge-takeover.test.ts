@@ -253,7 +253,7 @@ describe('lake rows of the merge stage', () => {
     };
   }
 
-  it('carry the version of their order after the batch, and a changed order the updated_at of that version', async () => {
+  it('carry the version of their order after the batch and when it was made; a duplicate makes none', async () => {
     const s = stage();
     const placed = crmOrder({ order_id: 'SO-1', row_version: 1, status: 'PAID' });
     const packed = wms('PACKED', T0, { event_id: 'w-1', order_id: 'SO-1' });
@@ -262,14 +262,18 @@ describe('lake rows of the merge stage', () => {
     expect(first!.version).toBe(1);
     const stamp = Date.parse(first!.view!.updated_at);
     s.tick(5);
-    // A re-delivery changes nothing: its row carries the version the order has, at the time it came.
-    expect(await s.merge.merge([s.item(placed, 2)])).toEqual([]);
+    // A re-delivery (or a copy normalized otherwise, by another pipeline version) changes nothing
+    // and stores nothing: the row of the copy applied first stays the event's only one.
+    const released = wms('RELEASED', T0 + 1, { event_id: 'w-2', order_id: 'SO-1' });
+    const [second] = await s.merge.merge([s.item(placed, 2), s.item(released, 3), s.item({ ...packed, warehouse_id: 'WH-9' }, 4)]);
+    expect(second!.version).toBe(2);
     const rows = s.lanes.buffered().lake;
-    expect(rows.map((r) => [r.event_uid, r.order_version, r.ingested_at])).toEqual([
+    expect(rows.map((r) => [r.event_uid, r.order_version, r.order_version_at])).toEqual([
       [rows[0]!.event_uid, 1, stamp],
       [rows[1]!.event_uid, 1, stamp],
-      [rows[0]!.event_uid, 1, T0 + 10],
+      [rows[2]!.event_uid, 2, Date.parse(second!.view!.updated_at)],
     ]);
+    expect(rows[1]!.payload).toMatchObject({ warehouse_id: 'WH-1' });
   });
 
   it('carry a deleted order\'s version after the delete, held or asleep', async () => {
