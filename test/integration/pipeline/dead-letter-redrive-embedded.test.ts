@@ -102,6 +102,7 @@ describe('orderlake redrive (embedded)', () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ selected: shipped, cured: shipped, applied_events: shipped, still_failing: {}, config_version: fixedVersion });
 
+      await runtime.storage.sink.flush(); // golden rows follow the lake on their own lane
       const client = runtime.storage.reader;
       await expectGoldenTableEquals(client, 'redrive_live', await expectedViews(lines));
       const shippedRows = (await (
