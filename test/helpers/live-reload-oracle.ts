@@ -2,10 +2,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { createGoldenStore, createLocalRouter, createShipmentLinker, type GoldenViewBody } from '../../src/golden/index.js';
-import { createNormalizer, eventUid, loadPipelines, type Normalizer, type SourcePosition } from '../../src/normalize/index.js';
+import type { GoldenViewBody } from '../../src/golden/index.js';
+import { createNormalizer, loadPipelines, type Normalizer, type SourcePosition } from '../../src/normalize/index.js';
 import type { ReplayLine } from '../../src/simulator/index.js';
-import { REPO_ROOT, stripVolatile } from './pipeline-run.js';
+import { pureMergeWith, REPO_ROOT, stripVolatile } from './pipeline-run.js';
 
 /**
  * The change the live-reload tests make mid-stream: a WMS status mapping (`PACKED` read as
@@ -66,28 +66,15 @@ export function mergeWithRecordedVersions(
     positionOf?: (index: number, line: ReplayLine) => SourcePosition;
   },
 ): RecordedVersionMerge {
-  const store = createGoldenStore({ now: () => 0 });
-  const route = createLocalRouter(createShipmentLinker({ maxPending: 1e9, onOverflow: () => {} }));
-  const offsets = new Map<string, number>();
-  const eventIds = new Set<string>();
-  for (const [i, line] of lines.entries()) {
-    const offset = offsets.get(line.topic) ?? 0;
-    offsets.set(line.topic, offset + 1);
-    const position = options.positionOf?.(i, line) ?? { topic: line.topic, partition: 0, offset: String(offset), timestamp: 0 };
-    const version = options.versionOf(i, line);
-    const normalizer = options.normalizers.get(version);
-    if (normalizer === undefined) throw new Error(`line ${i} (${line.topic}) is recorded with version '${version}', which is none of ${[...options.normalizers.keys()].join(', ')}`);
-    const event = normalizer.normalize(line.topic, line.value, position);
-    if (event === null) continue;
-    const routed = route(event, 0);
-    for (const r of routed) eventIds.add(`${r.orderId}\u0000${eventUid(r.event)}`);
-    store.applyBatch(routed.map((r) => ({ orderId: r.orderId, event: r.event })));
-  }
-  const views = new Map<string, GoldenViewBody>();
-  for (const id of store.orderIds()) {
-    const view = store.get(id);
-    if (view) views.set(id, stripVolatile(view));
-  }
+  const { views, eventIds } = pureMergeWith(lines, {
+    normalizerOf: (i, line) => {
+      const version = options.versionOf(i, line);
+      const normalizer = options.normalizers.get(version);
+      if (normalizer === undefined) throw new Error(`line ${i} (${line.topic}) is recorded with version '${version}', which is none of ${[...options.normalizers.keys()].join(', ')}`);
+      return normalizer;
+    },
+    ...(options.positionOf ? { positionOf: options.positionOf } : {}),
+  });
   return { views, eventIds };
 }
 

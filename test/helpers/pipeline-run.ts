@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { Admin, Kafka } from 'kafkajs';
 import { generateScenario, type ReplayLine } from '../../src/simulator/index.js';
-import { createNormalizer, eventUid, loadPipelines } from '../../src/normalize/index.js';
+import { createNormalizer, eventUid, loadPipelines, type Normalizer, type SourcePosition } from '../../src/normalize/index.js';
 import { createGoldenStore, createLocalRouter, createShipmentLinker, type GoldenViewBody } from '../../src/golden/index.js';
 import { createAvroEncoder, createHttpSchemaRegistry, loadSchemas, frameConfluent, type AvroEncoder } from '../../src/codecs/index.js';
 import { createTopics, randomName, waitFor } from './kafka-topics.js';
@@ -44,15 +44,28 @@ export interface PureMerge {
 
 export async function pureMerge(lines: readonly ReplayLine[]): Promise<PureMerge> {
   const normalizer = createNormalizer(await loadPipelines(path.join(REPO_ROOT, 'pipelines')));
+  return pureMergeWith(lines, { normalizerOf: () => normalizer });
+}
+
+/**
+ * The pure merge of `lines`, each normalized by the normalizer `normalizerOf` gives it (the
+ * production pipelines, or the configuration version that normalized it in a live-reload run) at
+ * `positionOf` (default: its position within its topic, partition 0).
+ */
+export function pureMergeWith(
+  lines: readonly ReplayLine[],
+  options: { normalizerOf: (index: number, line: ReplayLine) => Normalizer; positionOf?: (index: number, line: ReplayLine) => SourcePosition },
+): PureMerge {
   const store = createGoldenStore({ now: () => 0 });
   const route = createLocalRouter(createShipmentLinker({ maxPending: 1e9, onOverflow: () => {} }));
   const offsets = new Map<string, number>();
   const eventIds = new Set<string>();
   let routedItems = 0;
-  for (const line of lines) {
+  for (const [i, line] of lines.entries()) {
     const offset = offsets.get(line.topic) ?? 0;
     offsets.set(line.topic, offset + 1);
-    const event = normalizer.normalize(line.topic, line.value, { topic: line.topic, partition: 0, offset: String(offset), timestamp: 0 });
+    const position = options.positionOf?.(i, line) ?? { topic: line.topic, partition: 0, offset: String(offset), timestamp: 0 };
+    const event = options.normalizerOf(i, line).normalize(line.topic, line.value, position);
     if (event === null) continue;
     const routed = route(event, 0);
     routedItems += routed.length;

@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,13 +7,11 @@ import type { GoldenView } from '../../../src/golden/index.js';
 import type { HealthCase } from '../../../src/health/index.js';
 import { waitFor } from '../../helpers/kafka-topics.js';
 import { REPO_ROOT } from '../../helpers/pipeline-run.js';
-import { freeLoopbackPort } from '../../setup/free-port.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, collectPageErrors, startConsoleServer, type ConsoleServer } from '../../helpers/console-server.js';
 
-const CLI = path.join(REPO_ROOT, 'bin/orderlake.js');
 const SCREENSHOTS = path.join(REPO_ROOT, 'test/e2e/__screenshots__');
 /** The health page's screenshot as the README shows it. */
 const DOCS_HEALTH_PNG = path.join(REPO_ROOT, 'docs/health-page.png');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AGENT_TOKEN = 'e2e-console-agent-5d1c0b7e';
 const AGENT_NAME = 'desk-agent-1';
 const ADMIN_TOKEN = 'e2e-console-admin-93a4f2c1';
@@ -44,8 +40,7 @@ function compareRows(a: Row, b: Row): number {
  */
 describe('agent console: case queue, order card and health page (browser, simulator)', () => {
   let dataDir: string;
-  let child: ChildProcess;
-  let output = '';
+  let server: ConsoleServer;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -108,35 +103,8 @@ describe('agent console: case queue, order card and health page (browser, simula
       authFile,
       JSON.stringify({ tokens: [{ token: AGENT_TOKEN, role: 'agent', name: AGENT_NAME }, { token: ADMIN_TOKEN, role: 'admin', name: 'e2e-admin' }] }),
     );
-    const port = await freeLoopbackPort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [CLI, 'start'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: '',
-        CLICKHOUSE_URL: '',
-        CLICKHOUSE_DATABASE: 'orderlake',
-        ORDERLAKE_AUTH_TOKENS: '',
-        ORDERLAKE_JWT_SECRET: '',
-        ORDERLAKE_AUTH_FILE: authFile,
-        ORDERLAKE_DATA_DIR: path.join(dataDir, 'data'),
-        ORDERLAKE_HTTP_HOST: '127.0.0.1',
-        ORDERLAKE_HTTP_PORT: String(port),
-        ORDERLAKE_SIM_RATE: '150',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`orderlake start exited ${child.exitCode}:\n${output.slice(-4000)}`);
-        return (await fetch(`${base}/ready`).catch(() => null))?.status === 200;
-      },
-      { timeoutMs: 120_000, intervalMs: 250, describe: `orderlake start to be ready on ${base}` },
-    );
+    server = await startConsoleServer({ dataDir, authFile, env: { ORDERLAKE_SIM_RATE: '150', LOG_LEVEL: 'warn' }, timeoutMs: 120_000, describe: 'orderlake start to be ready' });
+    base = server.base;
     // The simulator's stories need a little while to open cases of more than one severity.
     await waitFor(async () => new Set((await activeCases()).map((c) => c.severity)).size >= 2 && (await activeCases()).length >= 8, {
       timeoutMs: 150_000,
@@ -144,29 +112,16 @@ describe('agent console: case queue, order card and health page (browser, simula
       describe: 'the simulator to open cases of two severities',
     });
 
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, timezoneId: BROWSER_ZONE });
     page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
     // A tracking number is first tried as an order id: that one 404 is the search working as designed.
-    page.on('response', (response) => {
-      const lookupMiss = response.status() === 404 && /\/orders\/[^/?]+$/.test(new URL(response.url()).pathname);
-      if (response.status() >= 400 && !lookupMiss) pageErrors.push(`HTTP ${response.status()} ${response.url()}`);
-    });
+    collectPageErrors(page, pageErrors, (response) => response.status() === 404 && /\/orders\/[^/?]+$/.test(new URL(response.url()).pathname));
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await server?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 

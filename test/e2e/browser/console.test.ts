@@ -11,11 +11,11 @@ import { readReplayFile } from '../../../src/sources/replay-file.js';
 import { waitFor } from '../../helpers/kafka-topics.js';
 import { REPO_ROOT } from '../../helpers/pipeline-run.js';
 import { AGENT_TOKEN, startApiWithFeed, type ApiWithFeed } from '../../integration/ws/support/api-with-feed.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../helpers/console-server.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/contract/forty-orders-shuffled.jsonl');
 const SCREENSHOT = path.join(REPO_ROOT, 'test/e2e/__screenshots__/console.png');
 const ORDER = 'SO-000001';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TMS_TOPIC = 'tms.tracking.events';
 
 /**
@@ -77,7 +77,7 @@ describe('agent console (browser)', () => {
     await runtime.pipeline.process(batch);
     await runtime.storage.sink.flush();
     api = await startApiWithFeed({ logger, metrics: runtime.metrics, store: runtime.store, feed: runtime.feed, client: runtime.storage.client, database, dataPath });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {

@@ -1,20 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxReport } from '../../../src/sandbox/index.js';
-import { waitFor } from '../../helpers/kafka-topics.js';
 import { REPO_ROOT } from '../../helpers/pipeline-run.js';
-import { freeLoopbackPort } from '../../setup/free-port.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, collectPageErrors, startConsoleServer, type ConsoleServer } from '../../helpers/console-server.js';
 
-const CLI = path.join(REPO_ROOT, 'bin/orderlake.js');
 const SCREENSHOTS = path.join(REPO_ROOT, 'test/e2e/__screenshots__');
 /** The sandbox page's screenshot as the README shows it. */
 const DOCS_SANDBOX_PNG = path.join(REPO_ROOT, 'docs/sandbox-page.png');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AGENT_TOKEN = 'e2e-sandbox-agent-7f2e91c4';
 const ADMIN_TOKEN = 'e2e-sandbox-admin-0b6d35a8';
 /** The admin's browser runs in China: the window inputs are read as UTC+8. */
@@ -32,8 +27,7 @@ const SIM_ORDERS = 120;
  */
 describe('agent console: the sandbox page (browser, simulator)', () => {
   let dataDir: string;
-  let child: ChildProcess;
-  let output = '';
+  let server: ConsoleServer;
   let base: string;
   let browser: Browser;
   let candidateWms: string;
@@ -42,15 +36,8 @@ describe('agent console: the sandbox page (browser, simulator)', () => {
   async function newPage(zone = BROWSER_ZONE): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, timezoneId: zone });
     const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
     // The 400 of the broken file below is the page working as designed.
-    page.on('response', (response) => {
-      const expected = response.status() === 400 && new URL(response.url()).pathname === '/admin/sandbox';
-      if (response.status() >= 400 && !expected) pageErrors.push(`HTTP ${response.status()} ${response.url()}`);
-    });
+    collectPageErrors(page, pageErrors, (response) => response.status() === 400 && new URL(response.url()).pathname === '/admin/sandbox');
     return { context, page };
   }
 
@@ -62,48 +49,21 @@ describe('agent console: the sandbox page (browser, simulator)', () => {
     candidateWms = production.replace('      PACKED: PACKED\n', '      PACKED: PICKED\n').replace('      REROUTED: REROUTED\n', '');
     expect(candidateWms).not.toBe(production);
 
-    const port = await freeLoopbackPort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [CLI, 'start'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: '',
-        CLICKHOUSE_URL: '',
-        CLICKHOUSE_DATABASE: 'orderlake',
-        ORDERLAKE_AUTH_TOKENS: '',
-        ORDERLAKE_JWT_SECRET: '',
-        ORDERLAKE_AUTH_FILE: authFile,
-        ORDERLAKE_DATA_DIR: path.join(dataDir, 'data'),
-        ORDERLAKE_HTTP_HOST: '127.0.0.1',
-        ORDERLAKE_HTTP_PORT: String(port),
-        ORDERLAKE_SIM_RATE: '400',
-        ORDERLAKE_SIM_ORDERS: String(SIM_ORDERS),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    server = await startConsoleServer({
+      dataDir,
+      authFile,
+      env: { ORDERLAKE_SIM_RATE: '400', ORDERLAKE_SIM_ORDERS: String(SIM_ORDERS), LOG_LEVEL: 'info' },
+      ready: (output) => output.includes('simulation finished'),
+      timeoutMs: 180_000,
+      describe: `orderlake start to be ready and its ${SIM_ORDERS} simulated orders stored`,
     });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`orderlake start exited ${child.exitCode}:\n${output.slice(-4000)}`);
-        return (await fetch(`${base}/ready`).catch(() => null))?.status === 200 && output.includes('simulation finished');
-      },
-      { timeoutMs: 180_000, intervalMs: 250, describe: `orderlake start to be ready on ${base} and its ${SIM_ORDERS} simulated orders stored` },
-    );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    base = server.base;
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await server?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -13,6 +13,7 @@ import type { CaseDiff, SandboxReport } from '../../../src/sandbox/index.js';
 import { DEFAULT_MIX, type ReplayLine } from '../../../src/simulator/index.js';
 import { encodeLinesFor } from '../../helpers/replay-into.js';
 import { REPO_ROOT, generateScenario, stripVolatile } from '../../helpers/pipeline-run.js';
+import { valueAt } from '../../helpers/view-path.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -138,14 +139,6 @@ function addressChangedAfterPacking(history: Steps): { status: Expected['status'
   return { status: holds(history[history.length - 1]!.view) ? 'open' : 'resolved', since: new Date(newest(first)).toISOString() };
 }
 
-function valueAt(view: Record<string, unknown> | undefined, p: string): unknown {
-  let v: unknown = view;
-  for (const part of p.match(/[^.[\]]+/g) ?? []) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[/^\d+$/.test(part) && Array.isArray(v) ? Number(part) : part];
-  }
-  return v;
-}
 
 /**
  * The issue's acceptance test: a day of simulated traffic recorded by the embedded runtime, then a

@@ -14,6 +14,7 @@ import { createClickHouseClient } from '../../../src/sinks/index.js';
 import type { ReplayLine } from '../../../src/simulator/index.js';
 import { encodeLinesFor } from '../../helpers/replay-into.js';
 import { REPO_ROOT, generateScenario, stripVolatile } from '../../helpers/pipeline-run.js';
+import { valueAt } from '../../helpers/view-path.js';
 
 const WMS = 'wms.fulfillment.events';
 
@@ -62,14 +63,6 @@ function orderOfLines(events: ReadonlyArray<CanonicalEvent | null | Error>): Arr
   });
 }
 
-function valueAt(view: Record<string, unknown> | undefined, p: string): unknown {
-  let v: unknown = view;
-  for (const part of p.match(/[^.[\]]+/g) ?? []) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[/^\d+$/.test(part) && Array.isArray(v) ? Number(part) : part];
-  }
-  return v;
-}
 
 /**
  * Traffic recorded by the embedded runtime (raw messages and all), then a candidate pipelines folder
