@@ -1185,7 +1185,10 @@
       chartPanel(
         'chart-stuck',
         stuck.length > 0
-          ? `${int(stuck.reduce((a, s) => a + s.orders, 0))} orders waiting on a rule now, ${int(stuck.reduce((a, s) => a + s.breached, 0))} of them past its threshold.`
+          ? (() => {
+              const waiting = stuck.reduce((a, s) => a + s.orders, 0);
+              return `${int(waiting)} ${waiting === 1 ? 'order' : 'orders'} waiting on a rule now, ${int(stuck.reduce((a, s) => a + s.breached, 0))} of ${waiting === 1 ? 'it' : 'them'} past the threshold.`;
+            })()
           : 'No order is stuck.',
         charts.stackedBars({
           title: 'Orders stuck now, by stage',
@@ -1218,7 +1221,7 @@
       const changes = [...(d.strategy_changes || [])].sort((a, b) => (a.changed_at < b.changed_at ? 1 : -1)).slice(0, 12);
       chartPanel(
         'chart-strategy',
-        changes.length > 0 ? `Newest ${changes.length}: from the file's change to the rule or pipeline running live.` : 'No pipeline or rule file changed while running.',
+        changes.length > 0 ? `Newest ${changes.length}: from the file's change to the rule or pipeline running live.` : 'From a rule or pipeline file\'s change to it running live.',
         charts.stackedBars({
           title: 'Strategy changes: time until live',
           rows: changes.map((c) => ({

@@ -138,8 +138,16 @@ describe('agent console: case queue, order card and health page (browser, simula
     expect([...shown].sort(compareRows).map((r) => r.id)).toEqual(shown.map((r) => r.id));
     expect(await page.textContent('#queue-count')).toBe(String(shown.length));
 
-    // Each case is one the API lists as active, with its rule's playbook on the row.
-    const byId = new Map((await activeCases('&status=all')).map((c) => [c.case_id, c]));
+    // Each case is one the API lists, with its rule's playbook on the row. The API reads ClickHouse,
+    // which the case lane reaches a flush after the live push: wait until it lists them.
+    const first = shown.slice(0, 10).map((r) => r.id);
+    const byId = await waitFor(
+      async () => {
+        const listed = new Map((await activeCases('&status=all')).map((c) => [c.case_id, c]));
+        return first.every((id) => listed.has(id)) ? listed : null;
+      },
+      { timeoutMs: 20_000, intervalMs: 250, describe: `the API to list the cases ${first.join(', ')}` },
+    );
     for (const row of shown.slice(0, 10)) {
       const c = byId.get(row.id);
       expect(c, row.id).toBeDefined();
