@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { OrderlakeError } from '../errors.js';
 import { formatSummary, runSandboxCommand } from '../runtime/run-sandbox.js';
+import { parseTimeArg, TIME_ARG_EXPECTED } from '../time-arg.js';
+import { orderFilter } from '../sandbox/index.js';
 
 export const SANDBOX_HELP = `Usage: orderlake sandbox --pipelines DIR --from TIME --to TIME [--rules DIR] [--orders FILTER]
                         [--json FILE] [--html FILE] [--database NAME] [--data-dir DIR] [--batch N] [--no-cases]
@@ -16,7 +18,7 @@ production's pipelines give and the candidate rules on the candidate's views, an
 diffed. Prints a summary with progress; nothing is written to ClickHouse.
   --pipelines DIR  candidate pipeline files (checked like start checks them)
   --rules DIR      candidate rule files (default: production's, <pipelines>/rules of the config)
-  --from, --to     ISO-8601 times (2026-11-22T10:00:00Z) or epoch milliseconds
+  --from, --to     ISO 8601 with its zone (2026-11-22T10:00:00Z), epoch milliseconds, or a duration ago (2h)
   --orders FILTER  comma-separated order ids; '*' matches any characters (SO-0001*)
   --json FILE      the full report as JSON
   --html FILE      the same report as one self-contained HTML page
@@ -26,24 +28,6 @@ diffed. Prints a summary with progress; nothing is written to ClickHouse.
   --batch N        orders per batch (default 200): what bounds memory
   --no-cases       compare views only (no second decoding, no rules)
   --quiet          no progress lines`;
-
-/** A time flag: ISO-8601 or epoch ms. */
-export function parseTime(flag: string, text: string): number {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isSafeInteger(ms)) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `--${flag} must be an ISO-8601 time or epoch milliseconds, got '${text}'`);
-  return ms;
-}
-
-/** `--orders`: ids and `*` patterns, any of which may match. */
-export function orderFilter(text: string): (orderId: string) => boolean {
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (parts.length === 0) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--orders must name at least one order id or pattern');
-  const exact = new Set(parts.filter((p) => !p.includes('*')));
-  const patterns = parts
-    .filter((p) => p.includes('*'))
-    .map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's'));
-  return (id) => exact.has(id) || patterns.some((re) => re.test(id));
-}
 
 export async function sandboxCommand(config: Config, logger: Logger, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -68,8 +52,8 @@ export async function sandboxCommand(config: Config, logger: Logger, args: strin
     console.error(`orderlake sandbox: --pipelines, --from and --to are required\n\n${SANDBOX_HELP}`);
     return 2;
   }
-  const from = parseTime('from', values.from);
-  const to = parseTime('to', values.to);
+  const from = timeFlag('from', values.from);
+  const to = timeFlag('to', values.to);
   if (to <= from) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--to must be after --from');
   const batchOrders = Number(values.batch);
   if (!Number.isInteger(batchOrders) || batchOrders < 1) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--batch must be a positive integer');
@@ -79,7 +63,7 @@ export async function sandboxCommand(config: Config, logger: Logger, args: strin
     pipelines: path.resolve(values.pipelines),
     rules: values.rules ? path.resolve(values.rules) : null,
     window: { from, to },
-    orders: values.orders ? { text: values.orders, accept: orderFilter(values.orders) } : null,
+    orders: values.orders ? { text: values.orders, accept: orderFilterFlag(values.orders) } : null,
     json: values.json ?? null,
     html: values.html ?? null,
     database,
@@ -92,4 +76,16 @@ export async function sandboxCommand(config: Config, logger: Logger, args: strin
   if (values.json) console.log(`  JSON report       ${path.resolve(values.json)}`);
   if (values.html) console.log(`  HTML report       ${path.resolve(values.html)}`);
   return 0;
+}
+
+function timeFlag(flag: 'from' | 'to', text: string): number {
+  const ms = parseTimeArg(text, Date.now());
+  if (ms === null) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', `--${flag}: ${TIME_ARG_EXPECTED}, got '${text}'`);
+  return ms;
+}
+
+function orderFilterFlag(text: string): (orderId: string) => boolean {
+  const accept = orderFilter(text);
+  if (accept === null) throw new OrderlakeError('OL_ERR_CONFIG_INVALID', '--orders must name at least one order id or pattern');
+  return accept;
 }

@@ -2,6 +2,7 @@ import { ERROR_CODES } from '../errors.js';
 import type { DeadLetterRow, DeadLetterWithRedrives, RedriveRow, SelectionCursor } from '../sinks/index.js';
 import type { IngestOutcome, Ingestor } from './ingest.js';
 import { fromStoredBytes, type RawMessage } from './raw-message.js';
+import { parseTimeArg, TIME_ARG_EXPECTED } from '../time-arg.js';
 
 /**
  * The dead-letter stages a re-drive can cure: the ingest stage's (decode, normalize), whose input
@@ -45,22 +46,6 @@ export interface RedriveFilters {
   limit?: number;
 }
 
-const DURATION = /^(\d+)(s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/**
- * A TIME argument as epoch ms: an ISO 8601 date-time with its zone (a date alone is UTC midnight),
- * or a duration before `now` (`30m`, `2h`, `7d`). Null when it is neither.
- */
-export function parseTimeArg(text: string, now: number): number | null {
-  const trimmed = text.trim();
-  const ago = DURATION.exec(trimmed);
-  if (ago) return now - Number(ago[1]) * UNIT_MS[ago[2]!]!;
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(trimmed)) return null;
-  const ms = Date.parse(trimmed);
-  return Number.isFinite(ms) ? ms : null;
-}
-
 /**
  * Checks the filters as given (CLI flags, API body fields); the filters, or what is wrong with
  * them. `name` says how a field is called where it came from (`--since`, `body/since`).
@@ -70,7 +55,7 @@ export function redriveFilters(
   now: number,
   name: (field: string) => string = (field) => `--${field}`,
 ): RedriveFilters | string {
-  const expected = 'expected an ISO 8601 time with its zone or a duration ago (30m, 2h, 7d)';
+  const expected = TIME_ARG_EXPECTED;
   if (values.since === undefined) return `${name('since')} is required`;
   const since = parseTimeArg(values.since, now);
   if (since === null) return `${name('since')}: ${expected}, got '${values.since}'`;

@@ -5,3 +5,4 @@ export { createOrderCaseReplay, orderRulesOf, type OrderCaseReplay, type CaseSid
 export { diffViews, type FieldChange } from './view-diff.js';
 export { formatSummary, caseDiffLine, type SandboxReport, type SandboxCases, type OrderDiff, type DeadLetterDiff } from './sandbox-report.js';
 export { renderHtmlReport } from './sandbox-html.js';
+export { orderFilter } from './order-filter.js';

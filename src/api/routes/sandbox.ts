@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { orderFilter, parseTime } from '../../cli/sandbox-command.js';
+import { orderFilter } from '../../sandbox/index.js';
+import { parseTimeArg, TIME_ARG_EXPECTED } from '../../time-arg.js';
 import { OrderlakeError, type ErrorCode } from '../../errors.js';
 import { rulesDirectoryOf } from '../../health/index.js';
 import type { SandboxRequest } from '../../runtime/run-sandbox.js';
@@ -168,16 +169,13 @@ export function registerSandboxRoutes(app: FastifyInstance, deps: SandboxRouteDe
   return app;
 }
 
-/** [from, to) from the body, as the CLI reads `--from` and `--to`; a text time must carry its zone. */
+/** [from, to) from the body, read as the CLI reads `--from` and `--to`. */
 function windowOf(fromText: string, toText: string): { from: number; to: number } {
+  const now = Date.now();
   const read = (field: 'from' | 'to', text: string): number => {
-    const zoned = /^\d+$/.test(text) || /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text);
-    try {
-      if (zoned) return parseTime(field, text);
-    } catch {
-      // the same sentence as an unzoned time, below
-    }
-    throw new HttpError(400, 'OL_ERR_HTTP_BAD_REQUEST', `body/${field} must be an ISO-8601 time with its zone (2026-11-22T10:00:00Z, 2026-11-22T18:00:00+08:00) or epoch milliseconds, got '${text}'`);
+    const ms = parseTimeArg(text, now);
+    if (ms === null) throw new HttpError(400, 'OL_ERR_HTTP_BAD_REQUEST', `body/${field}: ${TIME_ARG_EXPECTED}, got '${text}'`);
+    return ms;
   };
   const from = read('from', fromText);
   const to = read('to', toText);
@@ -187,11 +185,9 @@ function windowOf(fromText: string, toText: string): { from: number; to: number 
 
 /** `orders` as the CLI reads `--orders`. */
 function ordersOf(text: string): NonNullable<SandboxRequest['orders']> {
-  try {
-    return { text, accept: orderFilter(text) };
-  } catch {
-    throw new HttpError(400, 'OL_ERR_HTTP_BAD_REQUEST', 'body/orders must name at least one order id or pattern (comma-separated; * matches any characters)');
-  }
+  const accept = orderFilter(text);
+  if (accept === null) throw new HttpError(400, 'OL_ERR_HTTP_BAD_REQUEST', 'body/orders must name at least one order id or pattern (comma-separated; * matches any characters)');
+  return { text, accept };
 }
 
 /** Exactly one of `files` and `dir`, with every file name a plain YAML file name, each once. */

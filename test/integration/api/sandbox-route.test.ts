@@ -145,7 +145,7 @@ describe('POST /admin/sandbox', () => {
       [{ ...windowBody(), pipelines: {} }, 'body/pipelines must have exactly one of files'],
       [{ ...windowBody(), pipelines: { dir: candidateDir, files: [{ name: WMS_FILE, text: '' }] } }, 'body/pipelines must have exactly one of files'],
       [{ ...windowBody(), pipelines: { dir: path.join(candidateDir, 'no-such-folder') } }, 'body/pipelines/dir: no folder'],
-      [{ from: '2026-11-22T10:00:00', to: '2026-11-22T12:00:00Z', pipelines: { dir: candidateDir } }, 'body/from must be an ISO-8601 time with its zone'],
+      [{ from: '2026-11-22T10:00:00', to: '2026-11-22T12:00:00Z', pipelines: { dir: candidateDir } }, 'body/from: expected an ISO 8601 time with its zone'],
       [{ from: '2026-11-22T12:00:00Z', to: '2026-11-22T10:00:00Z', pipelines: { dir: candidateDir } }, 'body/to must be after body/from'],
       [{ ...windowBody(), orders: ' , ', pipelines: { dir: candidateDir } }, 'body/orders must name at least one order id'],
       [{ ...windowBody(), pipelines: { dir: candidateDir }, extra: 1 }, 'must NOT have additional properties'],

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  parseTimeArg,
   rawMessageOf,
   redriveCandidacy,
   redriveDeadLetters,
@@ -12,6 +11,7 @@ import { DEAD_LETTER_REDRIVES_MIGRATION, REDRIVE_ENCODING, type DeadLetterWithRe
 import { formatRedriveSummary } from '../../../src/cli/redrive-command.js';
 import type { CanonicalEvent } from '../../../src/normalize/index.js';
 import { deadLetterRow } from '../../helpers/clickhouse-rows.js';
+import { parseTimeArg } from '../../../src/time-arg.js';
 
 const NOW = Date.UTC(2026, 10, 21, 12);
 
@@ -104,14 +104,15 @@ describe('redriveCandidacy', () => {
 });
 
 describe('parseTimeArg and redriveFilters', () => {
-  it('reads ISO 8601 with a zone, a date, or a duration ago', () => {
+  it('reads ISO 8601 with a zone, a date, epoch milliseconds, or a duration ago', () => {
+    expect(parseTimeArg('1795769806710', NOW)).toBe(1795769806710);
     expect(parseTimeArg('2026-11-21T08:00:00Z', NOW)).toBe(Date.UTC(2026, 10, 21, 8));
     expect(parseTimeArg('2026-11-21T08:00:00.5+01:00', NOW)).toBe(Date.UTC(2026, 10, 21, 7, 0, 0, 500));
     expect(parseTimeArg('2026-11-21', NOW)).toBe(Date.UTC(2026, 10, 21));
     expect(parseTimeArg('30m', NOW)).toBe(NOW - 30 * 60_000);
     expect(parseTimeArg('2h', NOW)).toBe(NOW - 7_200_000);
     expect(parseTimeArg('7d', NOW)).toBe(NOW - 7 * 86_400_000);
-    for (const bad of ['', 'yesterday', '2026-11-21T08:00:00', '2h30m', '-1h', '2026-13-01T00:00:00Z']) expect(parseTimeArg(bad, NOW), bad).toBeNull();
+    for (const bad of ['', 'yesterday', '2026-11-21T08:00:00', '2h30m', '-1h', '2026-13-01T00:00:00Z', '12345']) expect(parseTimeArg(bad, NOW), bad).toBeNull();
   });
 
   it('checks every filter and names the field as the caller spelt it', () => {
