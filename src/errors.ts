@@ -154,7 +154,7 @@ export const ERROR_CODES = {
   OL_ERR_CONFIG_RELOAD_REFUSED: { retriable: false, summary: 'live configuration change refused' },
   /**
    * `POST /admin/sandbox` while another sandbox run is going on in this process: runs go one at a
-   * time (each reads the lake's history in batches and holds the API's reader client meanwhile).
+   * time (each reads the lake's history in batches, on a ClickHouse client of its own).
    * 409; try again when it is over.
    */
   OL_ERR_SANDBOX_BUSY: { retriable: true, summary: 'a sandbox run is already in progress' },

@@ -1251,20 +1251,12 @@
     /** The instants the window inputs show, ISO UTC: kept when the zone picker changes. */
     window: { from: null, to: null },
 
-    /**
-     * Admins only. A JWT names its roles; a static token says nothing, so the server is asked —
-     * only when it serves the sandbox at all (its OpenAPI document says so), and in a way that
-     * answers agents too (`allowed: false`) rather than with a 403.
-     */
+    /** Admins only: the server says who the token is (`GET /whoami`), and whether it serves the sandbox at all. */
     async probe(openIt) {
-      const roles = sandboxReport.jwtRoles(token());
-      if (roles !== null && !roles.includes('admin')) return;
-      const doc = await fetch('/openapi.json', { headers: { accept: 'application/json' } })
-        .then((r) => (r.ok ? r.json() : null))
-        .catch(() => null);
-      if (!doc || !doc.paths || !doc.paths['/admin/sandbox']) return;
-      const result = await api('/admin/sandbox');
-      if (result.status !== 200 || !result.body || !result.body.allowed) return;
+      const me = await api('/whoami').catch(() => null);
+      if (!me || me.status !== 200 || !me.body || !me.body.roles.includes('admin')) return;
+      const result = await api('/admin/sandbox').catch(() => null);
+      if (!result || result.status !== 200 || !result.body) return;
       this.allowed = true;
       this.status = result.body;
       $('tab-sandbox').hidden = false;

@@ -1,4 +1,4 @@
-// The console's sandbox page, the parts that need no page: who may use it (a JWT's roles), which
+// The console's sandbox page, the parts that need no page: which
 // uploaded file names the server takes, and the report of POST /admin/sandbox as HTML. Plain JS,
 // loaded by index.html and by the unit tests (vm); the page wiring is in console.js.
 (() => {
@@ -18,53 +18,6 @@
       return `${name}: a file name may hold letters, digits, '.', '_' and '-' only (and not start with '.')`;
     }
     return null;
-  }
-
-  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-  /** base64url → UTF-8 text (no atob: this also runs outside a browser). */
-  function base64UrlText(text) {
-    const bytes = [];
-    let bits = 0;
-    let value = 0;
-    for (const c of text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')) {
-      const v = B64.indexOf(c);
-      if (v < 0) return null;
-      value = (value << 6) | v;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        bytes.push((value >> bits) & 0xff);
-      }
-    }
-    try {
-      return decodeURIComponent(bytes.map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * The roles a JWT claims (`role`, `roles`), as the server reads them; null for a token that is not
-   * a JWT (a static token says nothing: ask the server). Only a hint for what to show: the server
-   * checks the signature and decides.
-   */
-  function jwtRoles(token) {
-    const parts = String(token || '').split('.');
-    if (parts.length !== 3) return null;
-    const text = base64UrlText(parts[1]);
-    if (text === null) return null;
-    let claims;
-    try {
-      claims = JSON.parse(text);
-    } catch {
-      return null;
-    }
-    if (claims === null || typeof claims !== 'object') return null;
-    const roles = [];
-    if (typeof claims.role === 'string') roles.push(claims.role);
-    if (Array.isArray(claims.roles)) for (const r of claims.roles) if (typeof r === 'string') roles.push(r);
-    return roles;
   }
 
   /** A value as one short line: `"PICKED"`, `3`, `null`, `(absent)`. */
@@ -239,5 +192,5 @@
     return scalar(v);
   }
 
-  globalThis.orderlakeSandbox = Object.freeze({ MAX_FILE_CHARS, MAX_FILES, MAX_ORDERS, MAX_FIELDS, fileNameProblem, jwtRoles, showValue, renderReport, renderAny });
+  globalThis.orderlakeSandbox = Object.freeze({ MAX_FILE_CHARS, MAX_FILES, MAX_ORDERS, MAX_FIELDS, fileNameProblem, showValue, renderReport, renderAny });
 })();

@@ -20,6 +20,7 @@ import { registerShipmentRoutes, type OrphanShipment } from './routes/shipments.
 import { registerOpsRoutes, type Readiness } from './routes/ops.js';
 import { registerOrderRoutes } from './routes/orders.js';
 import { registerSqlRoutes } from './routes/sql.js';
+import { registerWhoamiRoutes } from './routes/whoami.js';
 import { registerConfigRoutes, type ConfigStatusBody } from './routes/config.js';
 import { createAnalystSql, type AnalystSqlOptions } from './sql/analyst-sql.js';
 import { registerFeedRoutes, type CaseStream, type FeedOptions } from './ws/index.js';
@@ -100,6 +101,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, { version: deps.version ?? '0.1.0' });
 
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+  registerWhoamiRoutes(app);
   registerOrderRoutes(app, { store: deps.store, client: deps.client, database: deps.database });
   registerCaseRoutes(app, { health: deps.health, client: deps.client, database: deps.database, now: deps.now ?? Date.now });
   registerInsightRoutes(app, { client: deps.client, database: deps.database, ...(deps.now ? { now: deps.now } : {}) });

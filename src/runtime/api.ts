@@ -90,7 +90,22 @@ export function createRuntimeApi(
       : {}),
     ...(redrive !== null ? { redrive: redrive.run } : {}),
     ...options.overrides,
-  }).then((app) => registerSandboxRoutes(app, { pipelinesDir: config.paths.pipelines, logger, run: (request) => runSandboxOn(config, logger, { client: runtime.storage.reader, database }, request) }));
+  }).then((app) =>
+    registerSandboxRoutes(app, {
+      pipelinesDir: config.paths.pipelines,
+      logger,
+      // A client of its own, as analyst SQL has: on chDB a client runs one statement at a time, and
+      // agents' lookups on the reader must not wait behind a run's reads.
+      run: async (request) => {
+        const client = openSqlClient();
+        try {
+          return await runSandboxOn(config, logger, { client, database }, request);
+        } finally {
+          await client.close();
+        }
+      },
+    }),
+  );
   if (redrive === null) return server;
   return server.then((app) => app.addHook('onClose', async () => redrive.close()));
 }

@@ -96,7 +96,6 @@ export const sandboxReportSchema = {
 export const sandboxStatusSchema = {
   type: 'object',
   properties: {
-    allowed: { type: 'boolean', description: 'whether the caller may POST /admin/sandbox (admins only)' },
     running: { type: 'boolean' },
     since: { type: ['string', 'null'], description: 'when the run going on started (ISO 8601 UTC)' },
     by: { type: ['string', 'null'], description: 'who started it (token name)' },
@@ -104,5 +103,5 @@ export const sandboxStatusSchema = {
     rules: { type: 'array', items: { type: 'string' }, description: 'production\'s rule files' },
     batch_orders: { type: 'integer' },
   },
-  required: ['allowed', 'running', 'since', 'by', 'pipelines', 'rules', 'batch_orders'],
+  required: ['running', 'since', 'by', 'pipelines', 'rules', 'batch_orders'],
 } as const;

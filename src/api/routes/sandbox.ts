@@ -9,7 +9,7 @@ import { OrderlakeError, type ErrorCode } from '../../errors.js';
 import { rulesDirectoryOf } from '../../health/index.js';
 import type { SandboxRequest } from '../../runtime/run-sandbox.js';
 import type { SandboxReport } from '../../sandbox/index.js';
-import { hasRole, requireRole } from '../auth/index.js';
+import { requireRole } from '../auth/index.js';
 import { HttpError, errorBodySchema } from '../http-error.js';
 import { bearerSecurity, protectedErrors, sandboxBodySchema, sandboxReportSchema, sandboxStatusSchema } from './route-schemas.js';
 
@@ -38,7 +38,7 @@ type Candidate = { files: Array<{ name: string; text: string }> } | { dir: strin
 export interface SandboxRouteDeps {
   /** Production's pipelines folder: uploaded pipeline files are laid over a copy of its files, uploaded rules over its `rules/`. */
   pipelinesDir: string;
-  /** One sandbox run against production's ClickHouse (`runSandboxOn` with the API's reader client). */
+  /** One sandbox run against production's ClickHouse (`runSandboxOn` on a ClickHouse client of its own). */
   run: (request: SandboxRequest) => Promise<SandboxReport>;
   logger: Logger;
   /** Where the temporary candidate folders go. Default: the OS temp folder. */
@@ -49,7 +49,7 @@ export interface SandboxRouteDeps {
 const CANDIDATE_ERRORS = new Set<ErrorCode>(['OL_ERR_PIPELINE_INVALID', 'OL_ERR_RULE_INVALID', 'OL_ERR_SCHEMA_INVALID', 'OL_ERR_CONFIG_INVALID']);
 
 /**
- * `POST /admin/sandbox` (admin only) and its `GET` (may I, is one running): `orderlake sandbox` on this
+ * `POST /admin/sandbox` and its `GET` (is one running, production's files), admins only: `orderlake sandbox` on this
  * process's ClickHouse, for the console. Uploaded files go to a fresh temporary folder over a copy
  * of production's files (so one changed file is enough) and are removed afterwards; runs go one at
  * a time (a second one gets 409). Returns `app` so the composition root can chain it.
@@ -58,35 +58,25 @@ export function registerSandboxRoutes(app: FastifyInstance, deps: SandboxRouteDe
   const log = deps.logger.child({ component: 'sandbox' });
   let running: { since: number; by: string } | null = null;
 
-  // Agents and analysts may ask too (and hear `allowed: false`): the console decides whether to
-  // show its Sandbox page from this answer without provoking a 403 for every agent who opens it.
   app.get(
     '/admin/sandbox',
     {
-      onRequest: requireRole('agent', 'analyst'),
+      onRequest: requireRole('admin'),
       schema: {
         tags: ['sandbox'],
-        summary: 'Whether the caller may run the sandbox; for admins, whether a run is going on and production\'s files',
-        description:
-          '`allowed` is true for admins only, who alone may `POST /admin/sandbox`; the rest of the answer is filled for them only ' +
-          '(other callers get `running: false` and empty file lists).',
+        summary: 'Whether a sandbox run is going on, and production\'s files the uploads are laid over',
         security: bearerSecurity,
         response: { 200: sandboxStatusSchema, ...protectedErrors },
       },
     },
-    async (request) => {
-      const admin = request.principal !== null && hasRole(request.principal, ['admin']);
-      if (!admin) return { allowed: false, running: false, since: null, by: null, pipelines: [], rules: [], batch_orders: SANDBOX_BATCH_ORDERS };
-      return {
-        allowed: true,
-        running: running !== null,
-        since: running ? new Date(running.since).toISOString() : null,
-        by: running?.by ?? null,
-        pipelines: await yamlNames(deps.pipelinesDir),
-        rules: await yamlNames(rulesDirectoryOf(deps.pipelinesDir)),
-        batch_orders: SANDBOX_BATCH_ORDERS,
-      };
-    },
+    async () => ({
+      running: running !== null,
+      since: running ? new Date(running.since).toISOString() : null,
+      by: running?.by ?? null,
+      pipelines: await yamlNames(deps.pipelinesDir),
+      rules: await yamlNames(rulesDirectoryOf(deps.pipelinesDir)),
+      batch_orders: SANDBOX_BATCH_ORDERS,
+    }),
   );
 
   app.post<{ Body: SandboxBody }>(

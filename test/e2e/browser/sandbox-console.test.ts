@@ -69,9 +69,9 @@ describe('agent console: the sandbox page (browser, simulator)', () => {
 
   it('is not offered to an agent', async () => {
     const { context, page } = await newPage();
-    const asked = page.waitForResponse((r) => new URL(r.url()).pathname === '/admin/sandbox');
+    const asked = page.waitForResponse((r) => new URL(r.url()).pathname === '/whoami');
     await page.goto(`${base}/#token=${AGENT_TOKEN}&view=sandbox`);
-    expect((await (await asked).json()).allowed).toBe(false);
+    expect((await (await asked).json()).roles).toEqual(['agent']);
     await page.waitForSelector('#view-queue:not([hidden])');
     expect(await page.isHidden('#tab-sandbox')).toBe(true);
     expect(await page.isHidden('#view-sandbox')).toBe(true);

@@ -16,6 +16,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** Routes anyone may call; every other registered route must refuse each bad credential below. */
 const PUBLIC_ROUTES = [/^\/$/, /^\/health$/, /^\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs(\/.*)?$/, /^\/console\/\*$/];
 const isPublic = (url: string) => PUBLIC_ROUTES.some((pattern) => pattern.test(url));
+/** Routes every role may call (a credential is still required): who am I. */
+const EVERY_ROLE = new Set(['/whoami']);
 
 const MISSING = 'a bearer token is required (Authorization: Bearer <token>)';
 
@@ -191,7 +193,9 @@ describe('API access control', () => {
           });
           expect(byJwt.json().message, `${route.method} ${route.url} ${role} JWT`).toMatch(new RegExp(`; ${role}-jwt has role ${role}$`));
         }
-        if (refused.length === 0) mismatches.push(`${route.method} ${route.url}: no role is refused`);
+        if (EVERY_ROLE.has(route.url)) {
+          if (refused.length > 0) mismatches.push(`${route.method} ${route.url}: refuses ${refused.join(', ')}, yet every role may call it`);
+        } else if (refused.length === 0) mismatches.push(`${route.method} ${route.url}: no role is refused`);
         const admin = await request(TOKENS.admin);
         if (admin.statusCode === 401 || admin.statusCode === 403) mismatches.push(`${route.method} ${route.url}: ${admin.statusCode} for admin`);
       }

@@ -73,6 +73,7 @@ describe('operations, OpenAPI, docs and console files', () => {
         'POST /admin/dead-letters/redrive',
         'GET /admin/sandbox',
         'POST /admin/sandbox',
+        'GET /whoami',
       ].sort(),
     );
     for (const [p, op] of [

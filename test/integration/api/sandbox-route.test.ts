@@ -103,22 +103,19 @@ describe('POST /admin/sandbox', () => {
     }
   });
 
-  it('tells agents and analysts they may not run it (what the console asks), and refuses services and strangers', async () => {
-    const status = (token?: string) => app.inject({ method: 'GET', url: '/admin/sandbox', headers: token === undefined ? {} : bearer(token) });
-    for (const token of [TOKENS.agent, TOKENS.analyst]) {
-      const res = await status(token);
-      expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ allowed: false, running: false, since: null, by: null, pipelines: [], rules: [], batch_orders: 200 });
-    }
-    expect((await status(TOKENS.service)).statusCode).toBe(403);
-    expect((await status()).statusCode).toBe(401);
+  it('answers its status to admins only; GET /whoami tells the console who the token is', async () => {
+    const get = (url: string, token?: string) => app.inject({ method: 'GET', url, headers: token === undefined ? {} : bearer(token) });
+    for (const token of [TOKENS.agent, TOKENS.analyst, TOKENS.service]) expect((await get('/admin/sandbox', token)).statusCode).toBe(403);
+    expect((await get('/admin/sandbox')).statusCode).toBe(401);
+    expect((await get('/whoami', TOKENS.agent)).json()).toEqual({ name: expect.any(String), roles: ['agent'], permissions: [], via: 'token' });
+    expect((await get('/whoami', TOKENS.admin)).json()).toMatchObject({ roles: ['admin'], via: 'token' });
+    expect((await get('/whoami')).statusCode).toBe(401);
   });
 
   it('tells an admin whether a run is going on and which production files uploads are laid over', async () => {
     const res = await app.inject({ method: 'GET', url: '/admin/sandbox', headers: bearer(TOKENS.admin) });
     expect(res.statusCode).toBe(200);
-    const status = res.json() as { allowed: boolean; running: boolean; pipelines: string[]; rules: string[]; batch_orders: number };
-    expect(status.allowed).toBe(true);
+    const status = res.json() as { running: boolean; pipelines: string[]; rules: string[]; batch_orders: number };
     expect(status.running).toBe(false);
     expect(status.pipelines).toEqual((await readdir(PRODUCTION)).filter((n) => n.endsWith('.yaml')).sort());
     expect(status.rules).toContain('short-pick.yaml');

@@ -3,7 +3,6 @@ import { loadConsoleScript } from './console-scripts.js';
 
 interface SandboxModule {
   fileNameProblem(name: string): string | null;
-  jwtRoles(token: string): string[] | null;
   showValue(v: unknown): string;
   renderReport(report: unknown, f: { esc(v: unknown): string; time(iso: string): string; badge(s: string): string }): string;
 }
@@ -19,8 +18,6 @@ const time = loadConsoleScript<TimeModule>('time-zones.js', 'orderlakeTime');
 const esc = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const formatters = { esc, time: (iso: string) => `<time datetime="${esc(iso)}">${esc(iso)}</time>`, badge: (s: string) => `<span class="badge">${esc(s)}</span>` };
 
-const jwt = (claims: Record<string, unknown>) =>
-  `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2lnbmF0dXJl`;
 
 /** A report as `POST /admin/sandbox` answers it (src/sandbox/sandbox-report.ts), with a `cases` section of a newer shape. */
 const REPORT = {
@@ -60,15 +57,6 @@ describe('console sandbox page (dashboards/console/sandbox-report.js)', () => {
     for (const name of ['wms-fulfillment.yaml', 'crm_orders.v2.yml', 'A1.yaml']) expect(sandbox.fileNameProblem(name), name).toBeNull();
     expect(sandbox.fileNameProblem('notes.txt')).toContain('only .yaml or .yml');
     for (const name of ['.hidden.yaml', 'my file.yaml', 'a/b.yaml', '日本.yaml']) expect(sandbox.fileNameProblem(name), name).toContain('letters, digits');
-  });
-
-  it('reads the roles a JWT claims, and nothing from a static token', () => {
-    expect(sandbox.jwtRoles(jwt({ sub: 'ops', role: 'admin' }))).toEqual(['admin']);
-    expect(sandbox.jwtRoles(jwt({ roles: ['agent', 'analyst'], name: '张三' }))).toEqual(['agent', 'analyst']);
-    expect(sandbox.jwtRoles(jwt({ sub: 'x' }))).toEqual([]);
-    expect(sandbox.jwtRoles('e2e-console-admin-93a4f2c1')).toBeNull();
-    expect(sandbox.jwtRoles('a.!!!.c')).toBeNull();
-    expect(sandbox.jwtRoles(`a.${Buffer.from('not json').toString('base64url')}.c`)).toBeNull();
   });
 
   it('renders totals, status moves, exceptions, each changed field before → after, dead letters and any cases section', () => {
