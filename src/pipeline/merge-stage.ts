@@ -217,7 +217,6 @@ export function createMergeStage(deps: {
     return then(restored);
   }
 
-
   const stage: MergeStage = {
     get deadLettered() {
       return deadLettered;
@@ -276,7 +275,8 @@ export function createMergeStage(deps: {
         dirty.set(c.orderId, {
           change: c,
           ownerPartition: owners.get(c.orderId) ?? 0,
-          updatedAt: store.head(c.orderId)?.updatedAt ?? at,
+          // Every changed order applied an event, so its row's stamp is the new version's head.
+          updatedAt: stamps.get(c.orderId)?.at ?? at,
           configVersion: configs.get(c.orderId) ?? '',
         });
       }

@@ -1,7 +1,7 @@
-import { CONFIG_VERSION_HEADER, withConfigVersion } from '../../live-config/config-version-header.js';
 import type { Logger } from 'pino';
 import type { ShipmentLinker } from '../../golden/index.js';
 import type { SourcePosition } from '../../normalize/index.js';
+import { CONFIG_VERSION_HEADER, withConfigVersion } from '../../live-config/config-version-header.js';
 import { decodeLinkMessage, encodeEventMessage, encodeLinkMessage, type InternalFormat } from '../internal-messages.js';
 import { toDeadLetter, type DeadLetterRecorder } from '../dead-letter.js';
 import { OrderlakeError } from '../../errors.js';
